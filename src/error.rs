@@ -1,0 +1,454 @@
+//! The one error type of the library, the raw evidence Entra and the MI endpoints return, and the
+//! questions callers ask of a failure: is it transient, which AADSTS code, and what is the fix.
+//!
+//! Nothing in here ever holds a token, an assertion or a platform secret: MI *error* bodies are
+//! excerpted (success bodies never are), and excerpts pass through [`redact`] first.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Which leg of the two-step flow an error belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Leg {
+    /// Leg 1: the managed-identity (or other assertion source) request for the exchange audience.
+    ManagedIdentity,
+    /// Leg 2: the jwt-bearer `client_credentials` request to the foreign tenant's token endpoint.
+    Exchange,
+}
+
+impl fmt::Display for Leg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Leg::ManagedIdentity => "managed identity",
+            Leg::Exchange => "token exchange",
+        })
+    }
+}
+
+/// A boxed error used as a `source()`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong getting a cross-tenant token.
+///
+/// Variants are the stable kinds, named for what a caller can do about them. Ask the error
+/// questions rather than matching deeply: [`Error::is_transient`], [`Error::aadsts`],
+/// [`Error::hint`], [`Error::leg`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument or configuration value is malformed; caught before any network call.
+    #[error("invalid {field}: {problem}")]
+    InvalidInput {
+        /// The flag, field or parameter that was wrong (e.g. `tenant`, `scope`, `mi client id`).
+        field: &'static str,
+        /// What was wrong and the expected form.
+        problem: String,
+    },
+    /// The combination of settings cannot work (e.g. a user-assigned identity on Service Fabric,
+    /// Cloud Shell as an assertion source); caught before any network call.
+    #[error("unsupported configuration: {0}")]
+    Unsupported(String),
+    /// No managed-identity endpoint could be found or reached in this environment.
+    #[error("no managed identity is available here: {checked}")]
+    NoManagedIdentity {
+        /// What was checked, in order, and why each did not apply.
+        checked: String,
+    },
+    /// The managed-identity endpoint answered with an error.
+    #[error(transparent)]
+    ManagedIdentity(Box<MiError>),
+    /// Entra answered the exchange with an OAuth error.
+    #[error(transparent)]
+    Exchange(Box<EntraError>),
+    /// The request did not complete: connection refused or reset, DNS, TLS.
+    #[error("{leg} request to {url} failed: {kind}")]
+    Transport {
+        /// Which leg.
+        leg: Leg,
+        /// The URL that was called (never carries a secret: secrets travel in headers and bodies).
+        url: String,
+        /// What kind of transport failure.
+        kind: TransportKind,
+        /// The underlying error.
+        #[source]
+        cause: Option<BoxError>,
+    },
+    /// The request (or the whole retry budget) ran out of time.
+    #[error("{leg} request to {url} timed out after {after:?}")]
+    Timeout {
+        /// Which leg.
+        leg: Leg,
+        /// The URL that was called.
+        url: String,
+        /// How long was waited.
+        after: Duration,
+    },
+    /// The server answered, but not with something this flow can use.
+    #[error("{leg} endpoint {url} returned an invalid response: {detail}")]
+    InvalidResponse {
+        /// Which leg.
+        leg: Leg,
+        /// The URL that was called.
+        url: String,
+        /// What was wrong: JSON path and field names, never values.
+        detail: String,
+    },
+    /// A caller-supplied or file-based assertion source failed.
+    #[error("assertion source {source_name} failed: {message}")]
+    Assertion {
+        /// Which source (e.g. `token file /var/run/…`).
+        source_name: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The shared token store failed in a way the caller must know about.
+    #[error("token store: {0}")]
+    Store(String),
+}
+
+/// The kinds of transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// Could not connect (refused, unreachable, DNS).
+    Connect,
+    /// The connection broke while the request or response was in flight.
+    Reset,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// The response body exceeded the size cap.
+    BodyTooLarge,
+    /// Anything else reported by the HTTP stack.
+    Other,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "could not connect",
+            TransportKind::Reset => "connection broken mid-response",
+            TransportKind::Tls => "TLS failure",
+            TransportKind::BodyTooLarge => "response body over the size cap",
+            TransportKind::Other => "transport error",
+        })
+    }
+}
+
+/// Which managed-identity endpoint kind answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SourceKind {
+    /// Azure Instance Metadata Service (VMs, VMSS, AKS nodes, ACI).
+    Imds,
+    /// App Service, Functions, Container Apps, Automation.
+    AppService,
+    /// Azure Arc-enabled servers.
+    AzureArc,
+    /// Azure Machine Learning compute.
+    AzureMl,
+    /// Azure Cloud Shell (delegated user token: refused as an assertion).
+    CloudShell,
+    /// Service Fabric.
+    ServiceFabric,
+}
+
+impl SourceKind {
+    /// A stable lower-case name, as used in JSON output and logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SourceKind::Imds => "imds",
+            SourceKind::AppService => "app_service",
+            SourceKind::AzureArc => "azure_arc",
+            SourceKind::AzureMl => "azure_ml",
+            SourceKind::CloudShell => "cloud_shell",
+            SourceKind::ServiceFabric => "service_fabric",
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceKind::Imds => "IMDS",
+            SourceKind::AppService => "App Service",
+            SourceKind::AzureArc => "Azure Arc",
+            SourceKind::AzureMl => "Azure ML",
+            SourceKind::CloudShell => "Cloud Shell",
+            SourceKind::ServiceFabric => "Service Fabric",
+        })
+    }
+}
+
+/// A managed-identity endpoint's error answer.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "managed identity ({source_kind}, {identity}) returned HTTP {status}{}{}",
+    code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+    message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+)]
+#[non_exhaustive]
+pub struct MiError {
+    /// The endpoint kind.
+    pub source_kind: SourceKind,
+    /// The identity that was asked for, e.g. `user-assigned client id 1234…` or `system-assigned`.
+    pub identity: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The `error` / `code` field of the body, when there was one.
+    pub code: Option<String>,
+    /// The `error_description` / `message`, or an excerpt of a non-JSON error body (≤ 300 chars).
+    pub message: Option<String>,
+    /// `Retry-After` the endpoint asked for, if any.
+    pub retry_after: Option<Duration>,
+}
+
+/// Entra's OAuth error answer to the exchange, with all the raw evidence kept.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "Entra rejected the exchange for tenant {tenant} (HTTP {status} {error}{}): {}",
+    codes.first().map(|c| format!(", AADSTS{c}")).unwrap_or_default(),
+    self.summary()
+)]
+#[non_exhaustive]
+pub struct EntraError {
+    /// The foreign tenant that was asked.
+    pub tenant: String,
+    /// The multi-tenant app's client id that was sent.
+    pub client_id: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The OAuth `error` field (`invalid_client`, `invalid_request`, …).
+    pub error: String,
+    /// Every code in `error_codes`.
+    pub codes: Vec<u32>,
+    /// The full `error_description`.
+    pub description: String,
+    /// `trace_id`, for Microsoft support.
+    pub trace_id: Option<String>,
+    /// `correlation_id`, for Microsoft support.
+    pub correlation_id: Option<String>,
+    /// `timestamp` as Entra sent it.
+    pub timestamp: Option<String>,
+    /// `error_uri` when present.
+    pub error_uri: Option<String>,
+    /// `Retry-After` Entra asked for, if any.
+    pub retry_after: Option<Duration>,
+}
+
+impl EntraError {
+    /// The first line of the description without the `AADSTSnnnn: ` prefix.
+    pub fn summary(&self) -> &str {
+        let first = self.description.lines().next().unwrap_or("").trim();
+        match first.split_once(": ") {
+            Some((prefix, rest)) if prefix.starts_with("AADSTS") => rest,
+            _ => first,
+        }
+    }
+}
+
+impl Error {
+    /// Which leg failed, when the failure belongs to one.
+    pub fn leg(&self) -> Option<Leg> {
+        match self {
+            Error::ManagedIdentity(_) | Error::NoManagedIdentity { .. } | Error::Assertion { .. } => {
+                Some(Leg::ManagedIdentity)
+            }
+            Error::Exchange(_) => Some(Leg::Exchange),
+            Error::Transport { leg, .. }
+            | Error::Timeout { leg, .. }
+            | Error::InvalidResponse { leg, .. } => Some(*leg),
+            Error::InvalidInput { .. } | Error::Unsupported(_) | Error::Store(_) => None,
+        }
+    }
+
+    /// True when the same request may succeed later without anyone changing configuration:
+    /// timeouts, connection failures, HTTP 408/429/5xx, and IMDS 404/410 (IMDS is updating).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport { kind, .. } => *kind != TransportKind::Tls,
+            Error::Timeout { .. } => true,
+            Error::ManagedIdentity(e) => {
+                matches!(e.status, 408 | 429 | 500..=599)
+                    || (e.source_kind == SourceKind::Imds && matches!(e.status, 404 | 410))
+            }
+            Error::Exchange(e) => matches!(e.status, 408 | 429 | 500..=599),
+            Error::InvalidInput { .. }
+            | Error::Unsupported(_)
+            | Error::NoManagedIdentity { .. }
+            | Error::InvalidResponse { .. }
+            | Error::Assertion { .. }
+            | Error::Store(_) => false,
+        }
+    }
+
+    /// True when this failed before any network call (bad input or impossible configuration).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::InvalidInput { .. } | Error::Unsupported(_))
+    }
+
+    /// The first AADSTS code Entra returned, if Entra is where this came from.
+    pub fn aadsts(&self) -> Option<u32> {
+        match self {
+            Error::Exchange(e) => e.codes.first().copied(),
+            _ => None,
+        }
+    }
+
+    /// The Entra error, if this is one.
+    pub fn entra(&self) -> Option<&EntraError> {
+        match self {
+            Error::Exchange(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The MI endpoint error, if this is one.
+    pub fn managed_identity(&self) -> Option<&MiError> {
+        match self {
+            Error::ManagedIdentity(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The delay the server asked for, if it sent `Retry-After` (or a variant).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Exchange(e) => e.retry_after,
+            Error::ManagedIdentity(e) => e.retry_after,
+            _ => None,
+        }
+    }
+
+    /// One line an admin can act on; `None` when the server's own text is the best there is.
+    ///
+    /// Codes and texts change over time (Microsoft says so); hints are best effort and the raw
+    /// fields stay available on [`EntraError`] and [`MiError`].
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::Exchange(e) => e.codes.iter().find_map(|c| crate::hints::aadsts_hint(*c)),
+            Error::ManagedIdentity(e) => crate::hints::mi_hint(e),
+            Error::NoManagedIdentity { .. } => Some(
+                "run where a managed identity is available (Azure VM, App Service, AKS, …), or point \
+                 AZURE_POD_IDENTITY_AUTHORITY_HOST / IDENTITY_ENDPOINT at an emulator (`ficx emulate`)",
+            ),
+            Error::Transport {
+                kind: TransportKind::Tls,
+                ..
+            } => Some("the server's certificate was not trusted; pass the CA bundle with --ca-file"),
+            _ => None,
+        }
+    }
+}
+
+/// Replace every occurrence of each secret in `text` with `[redacted]`, and cut to `max` chars.
+///
+/// Used on error-body excerpts, so a hostile or buggy endpoint that echoes a header secret back
+/// cannot get it into an error message.
+pub(crate) fn redact(text: &str, secrets: &[&str], max: usize) -> String {
+    let mut out = text.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(*s, "[redacted]");
+    }
+    let mut cut: String = out
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect();
+    if out.chars().count() > max {
+        cut.push('…');
+    }
+    cut
+}
+
+/// Quote a user-supplied value for an error message: escaped, and cut to a readable length.
+pub(crate) fn quote(value: &str) -> String {
+    const MAX: usize = 80;
+    let escaped: String = value.escape_debug().collect();
+    if escaped.chars().count() > MAX {
+        let cut: String = escaped.chars().take(MAX).collect();
+        format!("\"{cut}…\" ({} chars)", value.chars().count())
+    } else {
+        format!("\"{escaped}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entra(status: u16, codes: Vec<u32>) -> Error {
+        Error::Exchange(Box::new(EntraError {
+            tenant: "contoso.example".into(),
+            client_id: "app".into(),
+            status,
+            error: "invalid_client".into(),
+            codes,
+            description: "AADSTS700213: No matching federated identity record found.\r\nTrace ID: x"
+                .into(),
+            trace_id: Some("t".into()),
+            correlation_id: Some("c".into()),
+            timestamp: None,
+            error_uri: None,
+            retry_after: None,
+        }))
+    }
+
+    #[test]
+    fn display_is_one_line_and_names_tenant_and_code() {
+        let e = entra(401, vec![700213]);
+        let s = e.to_string();
+        assert!(!s.contains('\n'), "{s}");
+        assert!(s.contains("contoso.example") && s.contains("AADSTS700213"), "{s}");
+        assert!(s.contains("No matching federated identity record found."), "{s}");
+        assert_eq!(e.aadsts(), Some(700213));
+        assert!(e.hint().unwrap().contains("object"));
+        assert_eq!(e.leg(), Some(Leg::Exchange));
+    }
+
+    #[test]
+    fn transient_classification() {
+        assert!(entra(429, vec![]).is_transient());
+        assert!(entra(503, vec![]).is_transient());
+        assert!(!entra(400, vec![70021]).is_transient());
+        let mi = |kind, status| {
+            Error::ManagedIdentity(Box::new(MiError {
+                source_kind: kind,
+                identity: "system-assigned".into(),
+                status,
+                code: None,
+                message: None,
+                retry_after: None,
+            }))
+        };
+        assert!(mi(SourceKind::Imds, 410).is_transient());
+        assert!(mi(SourceKind::Imds, 404).is_transient());
+        assert!(!mi(SourceKind::AppService, 404).is_transient());
+        assert!(!mi(SourceKind::Imds, 400).is_transient());
+        assert!(mi(SourceKind::ServiceFabric, 429).is_transient());
+        let t = Error::Timeout {
+            leg: Leg::Exchange,
+            url: "u".into(),
+            after: Duration::from_secs(1),
+        };
+        assert!(t.is_transient());
+        let usage = Error::InvalidInput {
+            field: "tenant",
+            problem: "x".into(),
+        };
+        assert!(!usage.is_transient() && usage.is_usage());
+    }
+
+    #[test]
+    fn redact_hides_secrets_and_control_chars() {
+        let r = redact("bad header s3cr3t-value\r\nnext", &["s3cr3t-value"], 300);
+        assert_eq!(r, "bad header [redacted]  next");
+        assert_eq!(redact("abcdef", &[], 3), "abc…");
+    }
+
+    #[test]
+    fn quote_escapes_and_truncates() {
+        assert_eq!(quote("a\nb"), "\"a\\nb\"");
+        assert!(quote(&"x".repeat(300)).ends_with("(300 chars)"));
+    }
+}
