@@ -26,15 +26,16 @@ impl fmt::Display for Leg {
     }
 }
 
-/// A boxed error used as a `source()`.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// A shared error used as a `source()` (shared so that [`Error`] is `Clone`: single-flight hands
+/// one outcome to every waiting caller).
+pub type SharedCause = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong getting a cross-tenant token.
 ///
 /// Variants are the stable kinds, named for what a caller can do about them. Ask the error
 /// questions rather than matching deeply: [`Error::is_transient`], [`Error::aadsts`],
 /// [`Error::hint`], [`Error::leg`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An argument or configuration value is malformed; caught before any network call.
@@ -72,7 +73,7 @@ pub enum Error {
         kind: TransportKind,
         /// The underlying error.
         #[source]
-        cause: Option<BoxError>,
+        cause: Option<SharedCause>,
     },
     /// The request (or the whole retry budget) ran out of time.
     #[error("{leg} request to {url} timed out after {after:?}")]

@@ -2,9 +2,14 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub(crate) mod expiry;
+pub mod scope;
+pub mod token;
 pub mod env;
 pub mod error;
 pub mod hints;
+pub(crate) mod http;
+pub mod retry;
 pub mod ids;
 
 #[cfg(feature = "emulator")]
@@ -14,3 +19,7 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use env::Env;
 pub use error::{EntraError, Error, Leg, MiError, SourceKind, TransportKind};
 pub use ids::{ArmResourceId, ClientId, Cloud, ManagedIdentity, ObjectId, TenantId};
+pub use scope::Scope;
+pub use token::AccessToken;
+pub use http::{HttpOptions, ProxySetting, TrustRoots};
+pub use retry::{RetryEvent, RetryObserver, RetryPolicy};

@@ -1,0 +1,119 @@
+//! [`AccessToken`]: a token as a `secrecy` secret with its expiry, refresh time and type.
+//!
+//! `AccessToken` has no `Display` and no `Serialize`; its `Debug` prints the times and
+//! `[redacted]` for the token, so logging one by accident leaks nothing.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::clock::unix;
+
+/// An access token (an app-only token for a foreign tenant, or an MI token used as an assertion).
+#[derive(Clone)]
+pub struct AccessToken {
+    secret: SecretString,
+    expires_on: SystemTime,
+    refresh_on: Option<SystemTime>,
+    token_type: String,
+}
+
+impl AccessToken {
+    /// Build a token. `refresh_on` is when ficx will refresh it ahead of expiry, if known.
+    pub fn new(
+        secret: SecretString,
+        expires_on: SystemTime,
+        refresh_on: Option<SystemTime>,
+        token_type: impl Into<String>,
+    ) -> Self {
+        Self {
+            secret,
+            expires_on,
+            refresh_on,
+            token_type: token_type.into(),
+        }
+    }
+
+    /// The token itself.
+    ///
+    /// # Security
+    /// This is a bearer credential: whoever holds it acts as the app in the foreign tenant. Send
+    /// it only in an `Authorization` header over https; never log or persist it in clear.
+    pub fn secret(&self) -> &SecretString {
+        &self.secret
+    }
+
+    /// When the token expires.
+    pub fn expires_on(&self) -> SystemTime {
+        self.expires_on
+    }
+
+    /// `expires_on` as Unix seconds.
+    pub fn expires_on_unix(&self) -> i64 {
+        unix(self.expires_on)
+    }
+
+    /// When ficx plans to refresh the token ahead of expiry (server `refresh_in`, half-life,
+    /// or 5 minutes before expiry; see [`crate::cache`]).
+    pub fn refresh_on(&self) -> Option<SystemTime> {
+        self.refresh_on
+    }
+
+    /// The token type, normally `Bearer`.
+    pub fn token_type(&self) -> &str {
+        &self.token_type
+    }
+
+    /// Time left before expiry at `now` (zero when already expired).
+    pub fn remaining(&self, now: SystemTime) -> Duration {
+        self.expires_on.duration_since(now).unwrap_or_default()
+    }
+
+    pub(crate) fn with_refresh_on(mut self, refresh_on: Option<SystemTime>) -> Self {
+        self.refresh_on = refresh_on;
+        self
+    }
+
+    /// The length of the token text (safe to log).
+    pub fn len(&self) -> usize {
+        self.secret.expose_secret().len()
+    }
+
+    /// True when the token text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.secret.expose_secret().is_empty()
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("token", &"[redacted]")
+            .field("expires_on", &unix(self.expires_on))
+            .field("refresh_on", &self.refresh_on.map(unix))
+            .field("token_type", &self.token_type)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::from_unix;
+
+    #[test]
+    fn debug_is_redacted() {
+        let t = AccessToken::new(
+            SecretString::from("eyJ.secret-token.sig".to_string()),
+            from_unix(2_000_000_000),
+            None,
+            "Bearer",
+        );
+        let d = format!("{t:?} {t:#?}");
+        assert!(!d.contains("secret-token"), "{d}");
+        assert!(d.contains("2000000000"));
+        assert_eq!(t.remaining(from_unix(1_999_999_990)), Duration::from_secs(10));
+        assert_eq!(t.len(), 20);
+    }
+}
