@@ -9,6 +9,7 @@ pub mod env;
 pub mod error;
 pub mod hints;
 pub(crate) mod http;
+pub mod mi;
 pub mod retry;
 pub mod ids;
 

@@ -3,6 +3,7 @@
 //! `AccessToken` has no `Display` and no `Serialize`; its `Debug` prints the times and
 //! `[redacted]` for the token, so logging one by accident leaks nothing.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -16,7 +17,7 @@ pub struct AccessToken {
     secret: SecretString,
     expires_on: SystemTime,
     refresh_on: Option<SystemTime>,
-    token_type: String,
+    token_type: Cow<'static, str>,
 }
 
 impl AccessToken {
@@ -25,7 +26,7 @@ impl AccessToken {
         secret: SecretString,
         expires_on: SystemTime,
         refresh_on: Option<SystemTime>,
-        token_type: impl Into<String>,
+        token_type: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self {
             secret,
