@@ -1,6 +1,7 @@
 //! ficx: Azure cross-tenant access without secrets.
 #![forbid(unsafe_code)]
 
+pub(crate) mod cache;
 pub mod clock;
 pub(crate) mod expiry;
 pub mod scope;
