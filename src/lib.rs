@@ -1,6 +1,7 @@
 //! ficx: Azure cross-tenant access without secrets.
 #![forbid(unsafe_code)]
 
+pub mod assertion;
 pub(crate) mod cache;
 pub mod clock;
 pub(crate) mod expiry;
@@ -13,6 +14,7 @@ pub(crate) mod http;
 pub mod mi;
 pub mod retry;
 pub mod ids;
+pub mod jwt;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
@@ -25,3 +27,7 @@ pub use scope::Scope;
 pub use token::AccessToken;
 pub use http::{HttpOptions, ProxySetting, TrustRoots};
 pub use retry::{RetryEvent, RetryObserver, RetryPolicy};
+pub use assertion::{
+    AssertionFn, AssertionRequest, AssertionSource, ManagedIdentitySource,
+    ManagedIdentitySourceBuilder, TokenFileSource,
+};

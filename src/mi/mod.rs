@@ -15,6 +15,7 @@
 pub(crate) mod app_service;
 pub(crate) mod arc;
 pub(crate) mod azure_ml;
+pub(crate) mod client;
 pub(crate) mod cloud_shell;
 pub(crate) mod imds;
 pub(crate) mod reply;

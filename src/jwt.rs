@@ -1,0 +1,165 @@
+//! Reading a JWT's header and claims **without verifying it** (the signature is Entra's business;
+//! ficx only needs `exp`, and `ficx inspect`/`doctor`/`setup` show the claims that decide FIC
+//! matching). Bounded and panic-free on any input.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value};
+
+use crate::clock::from_unix;
+use crate::error::Error;
+
+/// Longest token accepted for inspection.
+pub const MAX_JWT_LEN: usize = 16 * 1024;
+
+/// The decoded (unverified) parts of a JWT.
+#[derive(Debug, Clone)]
+pub struct JwtView {
+    /// The JOSE header.
+    pub header: Map<String, Value>,
+    /// The claims.
+    pub claims: Map<String, Value>,
+}
+
+/// What kind of token this is, from `idtyp`/`scp` (access-token-claims-reference.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// App-only: usable as a federated credential.
+    AppOnly,
+    /// Delegated (a user's token): refused as a federated credential (AADSTS700229).
+    Delegated,
+}
+
+/// Decode without verifying.
+///
+/// ```
+/// let jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4IiwiZXhwIjoyMDAwMDAwMDAwfQ.";
+/// let view = ficx::jwt::decode_unverified(jwt).unwrap();
+/// assert_eq!(view.str_claim("sub"), Some("x"));
+/// assert_eq!(view.exp_unix(), Some(2_000_000_000));
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidInput`] (field `token`) when it is not three base64url parts with JSON
+/// header and claims, or longer than [`MAX_JWT_LEN`]. The message never quotes the token.
+pub fn decode_unverified(token: &str) -> Result<JwtView, Error> {
+    let bad = |why: &str| Error::InvalidInput {
+        field: "token",
+        problem: format!("not a JWT: {why}"),
+    };
+    let token = token.trim();
+    if token.len() > MAX_JWT_LEN {
+        return Err(bad("longer than 16 KiB"));
+    }
+    if token.split('.').count() != 3 {
+        return Err(bad("expected three dot-separated parts"));
+    }
+    let header = jsonwebtoken::decode_header(token).map_err(|_| bad("the header is not base64url JSON"))?;
+    let header = match serde_json::to_value(header) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let claims: Map<String, Value> = jsonwebtoken::dangerous::insecure_decode_claims(token)
+        .map_err(|_| bad("the claims are not base64url JSON"))?;
+    Ok(JwtView { header, claims })
+}
+
+impl JwtView {
+    /// A string claim.
+    pub fn str_claim(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+
+    /// A numeric date claim (`exp`, `nbf`, `iat`) as Unix seconds.
+    pub fn time_claim(&self, name: &str) -> Option<i64> {
+        match self.claims.get(name)? {
+            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// `exp` as Unix seconds.
+    pub fn exp_unix(&self) -> Option<i64> {
+        self.time_claim("exp")
+    }
+
+    /// `exp` as a time.
+    pub fn expires_on(&self) -> Option<SystemTime> {
+        self.exp_unix().map(from_unix)
+    }
+
+    /// `aud`, whether a string or the first of an array.
+    pub fn audience(&self) -> Option<&str> {
+        match self.claims.get("aud")? {
+            Value::String(s) => Some(s),
+            Value::Array(a) => a.first().and_then(Value::as_str),
+            _ => None,
+        }
+    }
+
+    /// `roles` (empty when absent).
+    pub fn roles(&self) -> Vec<&str> {
+        match self.claims.get("roles") {
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// App-only or delegated: `idtyp=user` or any `scp` means delegated.
+    pub fn kind(&self) -> TokenKind {
+        if self.str_claim("idtyp") == Some("user") || self.claims.contains_key("scp") {
+            TokenKind::Delegated
+        } else {
+            TokenKind::AppOnly
+        }
+    }
+
+    /// Time left at `now`; `None` without `exp`, zero when expired.
+    pub fn remaining(&self, now: SystemTime) -> Option<Duration> {
+        self.expires_on()
+            .map(|e| e.duration_since(now).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn jwt(claims: &str) -> String {
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}.sig", e.encode(r#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#), e.encode(claims))
+    }
+
+    #[test]
+    fn claims() {
+        let v = decode_unverified(&jwt(r#"{"aud":["api://AzureADTokenExchange"],"exp":2000000000,"idtyp":"app","roles":["A","B"]}"#)).unwrap();
+        assert_eq!(v.audience(), Some("api://AzureADTokenExchange"));
+        assert_eq!(v.exp_unix(), Some(2_000_000_000));
+        assert_eq!(v.kind(), TokenKind::AppOnly);
+        assert_eq!(v.roles(), ["A", "B"]);
+        assert_eq!(v.header.get("kid").and_then(Value::as_str), Some("k1"));
+        let d = decode_unverified(&jwt(r#"{"scp":"user_impersonation"}"#)).unwrap();
+        assert_eq!(d.kind(), TokenKind::Delegated);
+    }
+
+    #[test]
+    fn refusals_never_quote_the_token() {
+        for bad in ["", "abc", "a.b", "a.b.c.d", "!!!.###.$$$"] {
+            let e = decode_unverified(bad).unwrap_err();
+            assert!(e.to_string().starts_with("invalid token: not a JWT"), "{e}");
+        }
+        let e = decode_unverified("secretish.secretish.secretish").unwrap_err();
+        assert!(!e.to_string().contains("secretish"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in ".{0,300}", parts in proptest::collection::vec("[A-Za-z0-9_-]{0,60}", 0..5)) {
+            let _ = decode_unverified(&s);
+            let _ = decode_unverified(&parts.join("."));
+        }
+    }
+}
