@@ -562,3 +562,11 @@ mod tests {
         assert!(check_authority("nonsense").is_err());
     }
 }
+
+// Hash/Eq of `TenantId` are those of its (lower-case) text, so maps keyed by it can be searched
+// by `&str`.
+impl std::borrow::Borrow<str> for TenantId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}

@@ -3,12 +3,14 @@
 
 pub mod assertion;
 pub(crate) mod cache;
+pub mod credential;
 pub mod clock;
 pub(crate) mod expiry;
 pub mod scope;
 pub mod token;
 pub mod env;
 pub mod error;
+pub(crate) mod exchange;
 pub mod hints;
 pub(crate) mod http;
 pub mod mi;
@@ -31,3 +33,4 @@ pub use assertion::{
     AssertionFn, AssertionRequest, AssertionSource, ManagedIdentitySource,
     ManagedIdentitySourceBuilder, TokenFileSource,
 };
+pub use credential::{Exchanger, ExchangerBuilder, TenantCredential};

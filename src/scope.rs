@@ -160,3 +160,10 @@ mod tests {
         assert!(Scope::new(&format!("api://{}", "x".repeat(300))).is_err());
     }
 }
+
+// Hash/Eq of `Scope` are those of its text, so maps keyed by `Scope` can be searched by `&str`.
+impl std::borrow::Borrow<str> for Scope {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}

@@ -38,7 +38,7 @@ impl std::fmt::Debug for MiClient {
     }
 }
 
-fn random_request_id() -> String {
+pub(crate) fn random_request_id() -> String {
     let n = fastrand::u128(..);
     let h = format!("{n:032x}");
     format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])

@@ -1,0 +1,594 @@
+//! The public facade: [`Exchanger`] wires assertion source → exchange → cache, and
+//! [`TenantCredential`] is one foreign tenant's view of it. The only module composing the legs.
+//!
+//! One `Exchanger` serves every tenant and scope of a service: it holds one assertion (the MI
+//! token, fetched once per audience and shared) and one app-token cache per tenant, keyed by
+//! scope. Clone it freely; clones share everything.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+
+use crate::assertion::{AssertionRequest, AssertionSource, ManagedIdentitySource};
+use crate::cache::{CachePolicy, CowMap, TokenCache};
+use crate::clock::{SharedClock, SystemClock};
+use crate::env::Env;
+use crate::error::Error;
+use crate::exchange;
+use crate::hints::{RetryClass, lookup};
+use crate::http::{Http, HttpOptions};
+use crate::ids::{ClientId, Cloud, ManagedIdentity, TenantId, check_authority};
+use crate::mi::Detection;
+use crate::retry::{self, RetryEvent, RetryObserver, RetryPolicy};
+use crate::scope::Scope;
+use crate::token::AccessToken;
+
+/// An assertion is never sent with less than this much life left.
+pub const DEFAULT_MIN_ASSERTION_LIFETIME_SECS: u64 = 300;
+/// Longest wait between attempts during a propagation wait.
+pub const PROPAGATION_MAX_DELAY_SECS: u64 = 30;
+
+/// Exchanges a managed-identity assertion for app-only tokens in any number of foreign tenants.
+///
+/// ```no_run
+/// use ficx::{Exchanger, ManagedIdentity};
+/// # async fn run() -> Result<(), ficx::Error> {
+/// let exchanger = Exchanger::builder()
+///     .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")        // the multi-tenant app
+///     .managed_identity(ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?)
+///     .build()?;
+/// let token = exchanger.token("contoso.onmicrosoft.com", "https://graph.microsoft.com").await?;
+/// let contoso = exchanger.tenant("contoso.onmicrosoft.com")?;
+/// let again = contoso.get_token("https://graph.microsoft.com/.default").await?; // cached
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Exchanger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client_id: ClientId,
+    cloud: Cloud,
+    authority: String,
+    audience: String,
+    source: Arc<dyn AssertionSource>,
+    mi: Option<ManagedIdentitySource>,
+    http: Http,
+    clock: SharedClock,
+    retry: RetryPolicy,
+    observer: Option<RetryObserver>,
+    min_assertion_life: Duration,
+    propagation_wait: Option<Duration>,
+    cache_policy: CachePolicy,
+    tenants: CowMap<TenantId, TenantSlot>,
+}
+
+struct TenantSlot {
+    tenant: TenantId,
+    cache: TokenCache<Scope>,
+}
+
+impl fmt::Debug for Exchanger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchanger")
+            .field("client_id", &self.inner.client_id)
+            .field("authority", &self.inner.authority)
+            .field("audience", &self.inner.audience)
+            .field("source", &self.inner.source)
+            .field("tenants", &self.inner.tenants.len())
+            .finish()
+    }
+}
+
+impl Exchanger {
+    /// Start building.
+    pub fn builder() -> ExchangerBuilder {
+        ExchangerBuilder::default()
+    }
+
+    /// An app-only token for `scope` in `tenant` (GUID or verified domain). `scope` is
+    /// `<resource>/.default` or a bare resource. Cached hits take no lock.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed tenant or scope (no request made); otherwise the
+    /// failing leg's error (see [`Error::leg`]).
+    pub async fn token(&self, tenant: &str, scope: &str) -> Result<AccessToken, Error> {
+        if let Some(hit) = self
+            .inner
+            .tenants
+            .with(tenant, |slot| slot.and_then(|s| s.cache.peek(scope)))
+        {
+            return Ok(hit);
+        }
+        let slot = self.slot(tenant)?;
+        get(&self.inner, &slot, scope).await
+    }
+
+    /// A credential for one tenant (validated now, no request made).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `tenant` is neither a GUID nor a domain name.
+    pub fn tenant(&self, tenant: &str) -> Result<TenantCredential, Error> {
+        Ok(TenantCredential {
+            inner: self.inner.clone(),
+            slot: self.slot(tenant)?,
+        })
+    }
+
+    fn slot(&self, tenant: &str) -> Result<Arc<TenantSlot>, Error> {
+        if let Some(s) = self.inner.tenants.get(tenant) {
+            return Ok(s);
+        }
+        let id = TenantId::new(tenant)?;
+        let clock = self.inner.clock.clone();
+        let policy = self.inner.cache_policy.clone();
+        Ok(self.inner.tenants.get_or_insert(id.clone(), || TenantSlot {
+            tenant: id,
+            cache: TokenCache::new(clock, policy),
+        }))
+    }
+
+    /// The assertion (the MI token for the exchange audience) as it would be sent now.
+    /// For `ficx assertion` and diagnostics; services never need it.
+    ///
+    /// # Errors
+    /// The assertion leg's error.
+    pub async fn assertion(&self) -> Result<AccessToken, Error> {
+        assertion(&self.inner, false).await
+    }
+
+    /// The multi-tenant app's client id.
+    pub fn client_id(&self) -> &ClientId {
+        &self.inner.client_id
+    }
+
+    /// The cloud.
+    pub fn cloud(&self) -> &Cloud {
+        &self.inner.cloud
+    }
+
+    /// The authority base URL token requests go to.
+    pub fn authority(&self) -> &str {
+        &self.inner.authority
+    }
+
+    /// The exchange audience the assertion is requested for.
+    pub fn audience(&self) -> &str {
+        &self.inner.audience
+    }
+
+    /// The managed-identity detection, when the source is a managed identity.
+    pub fn detection(&self) -> Option<&Detection> {
+        self.inner.mi.as_ref().map(|m| m.detection())
+    }
+
+    /// The assertion source.
+    pub fn source(&self) -> &Arc<dyn AssertionSource> {
+        &self.inner.source
+    }
+
+    /// Token exchanges started so far (misses and refreshes, over all tenants).
+    pub fn exchange_count(&self) -> u64 {
+        self.inner
+            .tenants
+            .values()
+            .iter()
+            .map(|s| s.cache.stats.fetches.load(std::sync::atomic::Ordering::Relaxed))
+            .sum()
+    }
+}
+
+/// One foreign tenant's credential: `get_token(scope)`. Cheap to clone; shares the exchanger's
+/// assertion and caches.
+#[derive(Clone)]
+pub struct TenantCredential {
+    inner: Arc<Inner>,
+    slot: Arc<TenantSlot>,
+}
+
+impl fmt::Debug for TenantCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantCredential")
+            .field("tenant", &self.slot.tenant)
+            .field("client_id", &self.inner.client_id)
+            .finish()
+    }
+}
+
+impl TenantCredential {
+    /// An app-only token for `scope` in this tenant.
+    ///
+    /// # Errors
+    /// As [`Exchanger::token`].
+    pub async fn get_token(&self, scope: &str) -> Result<AccessToken, Error> {
+        if let Some(hit) = self.slot.cache.peek(scope) {
+            return Ok(hit);
+        }
+        get(&self.inner, &self.slot, scope).await
+    }
+
+    /// The tenant.
+    pub fn tenant(&self) -> &TenantId {
+        &self.slot.tenant
+    }
+}
+
+async fn get(inner: &Arc<Inner>, slot: &Arc<TenantSlot>, scope: &str) -> Result<AccessToken, Error> {
+    let scope = Scope::new(scope)?;
+    let fetch_inner = inner.clone();
+    let tenant = slot.tenant.clone();
+    let fetch_scope = scope.clone();
+    slot.cache
+        .get(scope.as_str(), || scope.clone(), move || {
+            async move { fetch(fetch_inner, tenant, fetch_scope).await }.boxed()
+        })
+        .await
+}
+
+/// One exchange for (tenant, scope): assertion, POST with retries, one re-mint on 700024/700027,
+/// and the optional propagation wait.
+async fn fetch(inner: Arc<Inner>, tenant: TenantId, scope: Scope) -> Result<AccessToken, Error> {
+    let start = inner.clock.now();
+    let mut waits: u32 = 0;
+    loop {
+        let result = exchange_with_remint(&inner, &tenant, &scope).await;
+        let Err(err) = &result else { return result };
+        let Some(window) = inner.propagation_wait else { return result };
+        let propagating = err
+            .aadsts()
+            .and_then(lookup)
+            .is_some_and(|r| r.retry == RetryClass::Propagation);
+        if !propagating {
+            return result;
+        }
+        let delay = Duration::from_secs(2u64.saturating_pow(waits).min(PROPAGATION_MAX_DELAY_SECS)).max(Duration::from_secs(1));
+        let elapsed = inner.clock.now().duration_since(start).unwrap_or_default();
+        if elapsed + delay > window {
+            return result;
+        }
+        waits += 1;
+        tracing::info!(tenant = %tenant, code = ?err.aadsts(), delay_s = delay.as_secs(), "waiting for propagation");
+        if let Some(obs) = &inner.observer {
+            obs(&RetryEvent {
+                attempt: waits,
+                delay,
+                reason: format!("waiting for propagation: {err}"),
+            });
+        }
+        inner.clock.sleep(delay).await;
+    }
+}
+
+async fn exchange_with_remint(inner: &Arc<Inner>, tenant: &TenantId, scope: &Scope) -> Result<AccessToken, Error> {
+    let assertion_token = assertion(inner, false).await?;
+    match post(inner, tenant, scope, &assertion_token).await {
+        Err(e) if e.aadsts().and_then(lookup).is_some_and(|r| r.retry == RetryClass::Remint) => {
+            tracing::info!(tenant = %tenant, code = ?e.aadsts(), "assertion refused; fetching a fresh one and retrying once");
+            let fresh = assertion(inner, true).await?;
+            post(inner, tenant, scope, &fresh).await
+        }
+        r => r,
+    }
+}
+
+async fn post(inner: &Arc<Inner>, tenant: &TenantId, scope: &Scope, assertion: &AccessToken) -> Result<AccessToken, Error> {
+    let span = tracing::debug_span!("exchange", tenant = %tenant, scope = %scope, client_id = %inner.client_id);
+    let _enter = span.enter();
+    drop(_enter);
+    let clock = inner.clock.clone();
+    let r = retry::run(&inner.retry, inner.clock.as_ref(), inner.observer.as_ref(), |_| {
+        let clock = clock.clone();
+        async move {
+            exchange::exchange_once(
+                &inner.http,
+                &inner.authority,
+                tenant,
+                &inner.client_id,
+                scope,
+                assertion.secret(),
+                move || clock.now(),
+            )
+            .await
+        }
+    })
+    .await;
+    match &r {
+        Ok(t) => tracing::debug!(tenant = %tenant, scope = %scope, expires_on = t.expires_on_unix(), "app token received"),
+        Err(e) => tracing::debug!(tenant = %tenant, scope = %scope, error = %e, "exchange failed"),
+    }
+    r
+}
+
+async fn assertion(inner: &Arc<Inner>, fresh: bool) -> Result<AccessToken, Error> {
+    let req = AssertionRequest::new(inner.audience.clone(), fresh);
+    let token = inner.source.assertion(&req).await?;
+    let now = inner.clock.now();
+    if token.remaining(now) >= inner.min_assertion_life {
+        return Ok(token);
+    }
+    if !fresh {
+        let again = inner
+            .source
+            .assertion(&AssertionRequest::new(inner.audience.clone(), true))
+            .await?;
+        if again.remaining(inner.clock.now()) >= inner.min_assertion_life {
+            return Ok(again);
+        }
+    }
+    Err(Error::Assertion {
+        source_name: inner.source.describe(),
+        message: format!(
+            "the assertion has only {} s of life left, under the {} s minimum; a fresh one was asked for and was no better",
+            token.remaining(now).as_secs(),
+            inner.min_assertion_life.as_secs()
+        ),
+    })
+}
+
+/// Builds an [`Exchanger`]. Everything is validated in [`ExchangerBuilder::build`], before any
+/// network call.
+#[derive(Default)]
+#[must_use]
+pub struct ExchangerBuilder {
+    client_id: Option<String>,
+    identity: Option<ManagedIdentity>,
+    source: Option<Arc<dyn AssertionSource>>,
+    cloud: Option<Cloud>,
+    authority_host: Option<String>,
+    audience: Option<String>,
+    env: Option<Env>,
+    http: HttpOptions,
+    retry: Option<RetryPolicy>,
+    mi_retry: Option<RetryPolicy>,
+    clock: Option<SharedClock>,
+    observer: Option<RetryObserver>,
+    min_assertion_life: Option<Duration>,
+    expiry_buffer: Option<Duration>,
+    propagation_wait: Option<Duration>,
+    arc_key_dir: Option<std::path::PathBuf>,
+}
+
+impl fmt::Debug for ExchangerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExchangerBuilder")
+            .field("client_id", &self.client_id)
+            .field("identity", &self.identity)
+            .field("cloud", &self.cloud)
+            .field("authority_host", &self.authority_host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExchangerBuilder {
+    /// The multi-tenant app's client id (required).
+    pub fn client_id(mut self, id: &str) -> Self {
+        self.client_id = Some(id.to_owned());
+        self
+    }
+
+    /// Use this managed identity as the assertion source (the default source is the
+    /// system-assigned identity, which the documented flow does not support: name your
+    /// user-assigned one).
+    pub fn managed_identity(mut self, identity: ManagedIdentity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Use any assertion source instead of a managed identity.
+    pub fn assertion_source(mut self, source: impl AssertionSource) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// The cloud (default: `AZURE_AUTHORITY_HOST` if set, else public).
+    pub fn cloud(mut self, cloud: Cloud) -> Self {
+        self.cloud = Some(cloud);
+        self
+    }
+
+    /// The authority host (overrides the cloud's; plain `http://` only on loopback).
+    pub fn authority_host(mut self, host: &str) -> Self {
+        self.authority_host = Some(host.to_owned());
+        self
+    }
+
+    /// The exchange audience (overrides the cloud's).
+    pub fn exchange_audience(mut self, audience: &str) -> Self {
+        self.audience = Some(audience.to_owned());
+        self
+    }
+
+    /// The environment for MI detection and proxies (default: the process environment).
+    pub fn env(mut self, env: Env) -> Self {
+        self.env = Some(env);
+        self
+    }
+
+    /// HTTP settings for both legs.
+    pub fn http(mut self, http: HttpOptions) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Retry policy of the exchange leg.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Retry policy of the managed-identity leg.
+    pub fn mi_retry(mut self, retry: RetryPolicy) -> Self {
+        self.mi_retry = Some(retry);
+        self
+    }
+
+    /// The clock (default [`SystemClock`]); tests pass a [`crate::ManualClock`].
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Be told about each retry or propagation wait (the CLI draws its progress line from it).
+    pub fn on_retry(mut self, observer: RetryObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Never send an assertion with less life than this (default
+    /// [`DEFAULT_MIN_ASSERTION_LIFETIME_SECS`]).
+    pub fn min_assertion_lifetime(mut self, d: Duration) -> Self {
+        self.min_assertion_life = Some(d);
+        self
+    }
+
+    /// Latest refresh point before expiry (default [`crate::cache::DEFAULT_EXPIRY_BUFFER_SECS`]).
+    pub fn expiry_buffer(mut self, d: Duration) -> Self {
+        self.expiry_buffer = Some(d);
+        self
+    }
+
+    /// Retry AADSTS70021 (a new FIC not yet visible) and 700016/7000229 (a new service principal)
+    /// for up to `window`. Off by default: outside a rollout these are configuration errors.
+    pub fn propagation_wait(mut self, window: Duration) -> Self {
+        self.propagation_wait = Some(window);
+        self
+    }
+
+    /// Directory Azure Arc key files must be in (for emulators and tests).
+    pub fn arc_key_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.arc_key_dir = Some(dir.into());
+        self
+    }
+
+    /// Validate and build. Makes no network call.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the bad field (client id, authority host, CA file, …),
+    /// [`Error::Unsupported`] for impossible combinations (see [`ManagedIdentitySourceBuilder::build`](crate::ManagedIdentitySourceBuilder::build)).
+    pub fn build(self) -> Result<Exchanger, Error> {
+        let client_id = ClientId::new(self.client_id.as_deref().ok_or(Error::InvalidInput {
+            field: "client id",
+            problem: "is missing; expected the multi-tenant app's application (client) id".into(),
+        })?)?;
+        let env = self.env.unwrap_or_else(Env::process);
+        let mut cloud = match (self.cloud, env.var("AZURE_AUTHORITY_HOST")) {
+            (Some(c), _) => c,
+            (None, Some(host)) => Cloud::from_authority_host(&host)?,
+            (None, None) => Cloud::Public,
+        };
+        if let Some(host) = self.authority_host {
+            let host = check_authority(&host)?;
+            if host != cloud.authority_host() {
+                cloud = Cloud::Custom {
+                    audience: cloud.exchange_audience().to_owned(),
+                    authority_host: host,
+                };
+            }
+        }
+        let authority = check_authority(cloud.authority_host())?;
+        let audience = self
+            .audience
+            .unwrap_or_else(|| cloud.exchange_audience().to_owned());
+        if audience.trim().is_empty() || audience.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::InvalidInput {
+                field: "audience",
+                problem: "must be one non-empty value without whitespace, e.g. api://AzureADTokenExchange".into(),
+            });
+        }
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let http = Http::new(&self.http, &env)?;
+        let (source, mi): (Arc<dyn AssertionSource>, _) = match self.source {
+            Some(s) => (s, None),
+            None => {
+                let mut b = ManagedIdentitySource::builder()
+                    .identity(self.identity.unwrap_or_default())
+                    .env(env)
+                    .clock(clock.clone())
+                    .built_http(http.clone())
+                    .retry(self.mi_retry.unwrap_or_default());
+                if let Some(dir) = self.arc_key_dir {
+                    b = b.arc_key_dir(dir);
+                }
+                if let Some(obs) = &self.observer {
+                    b = b.on_retry(obs.clone());
+                }
+                let mi = b.build()?;
+                (Arc::new(mi.clone()), Some(mi))
+            }
+        };
+        let mut cache_policy = CachePolicy::default();
+        if let Some(b) = self.expiry_buffer {
+            cache_policy.expiry_buffer = b;
+        }
+        Ok(Exchanger {
+            inner: Arc::new(Inner {
+                client_id,
+                cloud,
+                authority,
+                audience,
+                source,
+                mi,
+                http,
+                clock,
+                retry: self.retry.unwrap_or_default(),
+                observer: self.observer,
+                min_assertion_life: self
+                    .min_assertion_life
+                    .unwrap_or(Duration::from_secs(DEFAULT_MIN_ASSERTION_LIFETIME_SECS)),
+                propagation_wait: self.propagation_wait,
+                cache_policy,
+                tenants: CowMap::default(),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Env {
+        Env::from_vars([("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")])
+    }
+
+    #[test]
+    fn build_validates_before_any_request() {
+        let e = Exchanger::builder().env(env()).build().unwrap_err();
+        assert!(e.to_string().starts_with("invalid client id: is missing"), "{e}");
+        let e = Exchanger::builder().client_id("nope").env(env()).build().unwrap_err();
+        assert!(e.to_string().starts_with("invalid client id"), "{e}");
+        let e = Exchanger::builder()
+            .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+            .authority_host("http://login.example.com")
+            .env(env())
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("plain http off loopback"), "{e}");
+    }
+
+    #[test]
+    fn cloud_precedence() {
+        let b = || Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0");
+        let x = b().env(env().with_var("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us")).build().unwrap();
+        assert_eq!((x.authority(), x.audience()), ("https://login.microsoftonline.us", "api://AzureADTokenExchangeUSGov"));
+        let x = b().cloud(Cloud::China).env(env().with_var("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us")).build().unwrap();
+        assert_eq!(x.audience(), "api://AzureADTokenExchangeChina");
+        let x = b().authority_host("https://127.0.0.1:8443/").env(env()).build().unwrap();
+        assert_eq!((x.authority(), x.audience()), ("https://127.0.0.1:8443", "api://AzureADTokenExchange"));
+        let x = b().exchange_audience("api://custom").env(env()).build().unwrap();
+        assert_eq!(x.audience(), "api://custom");
+    }
+
+    #[tokio::test]
+    async fn bad_tenant_and_scope_fail_before_any_request() {
+        let x = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").env(env()).build().unwrap();
+        let e = x.token("bad/tenant", "https://graph.microsoft.com").await.unwrap_err();
+        assert!(e.is_usage() && e.to_string().starts_with("invalid tenant"), "{e}");
+        let e = x.token("contoso.com", "a/.default b/.default").await.unwrap_err();
+        assert!(e.is_usage() && e.to_string().starts_with("invalid scope"), "{e}");
+        assert_eq!(x.exchange_count(), 0);
+    }
+}
