@@ -56,7 +56,10 @@ impl AssertionRequest {
 /// assertion on every exchange (cache misses and refreshes only, never on a cache hit).
 pub trait AssertionSource: Send + Sync + fmt::Debug + 'static {
     /// An assertion for `request.audience`, with its expiry.
-    fn assertion<'a>(&'a self, request: &'a AssertionRequest) -> BoxFuture<'a, Result<AccessToken, Error>>;
+    fn assertion<'a>(
+        &'a self,
+        request: &'a AssertionRequest,
+    ) -> BoxFuture<'a, Result<AccessToken, Error>>;
 
     /// A short description for logs and errors (no secrets), e.g. `IMDS, user-assigned client id …`.
     fn describe(&self) -> String;
@@ -125,9 +128,11 @@ impl ManagedIdentitySource {
         let owned = resource.to_owned();
         self.inner
             .cache
-            .get(resource, || resource.to_owned(), move || {
-                async move { client.fetch(&owned).await }.boxed()
-            })
+            .get(
+                resource,
+                || resource.to_owned(),
+                move || async move { client.fetch(&owned).await }.boxed(),
+            )
             .await
     }
 
@@ -142,7 +147,10 @@ impl ManagedIdentitySource {
 }
 
 impl AssertionSource for ManagedIdentitySource {
-    fn assertion<'a>(&'a self, request: &'a AssertionRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+    fn assertion<'a>(
+        &'a self,
+        request: &'a AssertionRequest,
+    ) -> BoxFuture<'a, Result<AccessToken, Error>> {
         Box::pin(async move {
             if request.fresh {
                 let resource = mi::resource_of(&request.audience);
@@ -312,7 +320,8 @@ impl TokenFileSource {
             .map(Self::new)
             .ok_or(Error::InvalidInput {
                 field: "AZURE_FEDERATED_TOKEN_FILE",
-                problem: "is not set; expected the path of a projected service-account token".into(),
+                problem: "is not set; expected the path of a projected service-account token"
+                    .into(),
             })
     }
 
@@ -336,7 +345,10 @@ impl TokenFileSource {
             .await
             .map_err(|e| fail(format!("cannot stat the file: {}", e.kind())))?;
         if meta.len() > MAX_TOKEN_FILE_BYTES {
-            return Err(fail(format!("the file is {} bytes, over the {MAX_TOKEN_FILE_BYTES}-byte limit", meta.len())));
+            return Err(fail(format!(
+                "the file is {} bytes, over the {MAX_TOKEN_FILE_BYTES}-byte limit",
+                meta.len()
+            )));
         }
         let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         if let Some((m, len, token)) = &*self.last.lock().unwrap_or_else(|p| p.into_inner())
@@ -349,15 +361,19 @@ impl TokenFileSource {
             .await
             .map_err(|e| fail(format!("cannot read the file: {}", e.kind())))?;
         let secret = SecretString::from(text.trim().to_owned());
-        let token = with_jwt_expiry(secret, self.clock.now())
-            .map_err(|why| fail(why.to_owned()))?;
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((mtime, meta.len(), token.clone()));
+        let token =
+            with_jwt_expiry(secret, self.clock.now()).map_err(|why| fail(why.to_owned()))?;
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((mtime, meta.len(), token.clone()));
         Ok(token)
     }
 }
 
 impl AssertionSource for TokenFileSource {
-    fn assertion<'a>(&'a self, _request: &'a AssertionRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+    fn assertion<'a>(
+        &'a self,
+        _request: &'a AssertionRequest,
+    ) -> BoxFuture<'a, Result<AccessToken, Error>> {
         Box::pin(self.read())
     }
 
@@ -400,7 +416,9 @@ pub struct AssertionFn {
 
 impl fmt::Debug for AssertionFn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AssertionFn").field("name", &self.name).finish()
+        f.debug_struct("AssertionFn")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -431,7 +449,10 @@ impl AssertionFn {
 }
 
 impl AssertionSource for AssertionFn {
-    fn assertion<'a>(&'a self, _request: &'a AssertionRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+    fn assertion<'a>(
+        &'a self,
+        _request: &'a AssertionRequest,
+    ) -> BoxFuture<'a, Result<AccessToken, Error>> {
         let fut = (self.f)();
         Box::pin(async move {
             let secret = fut.await.map_err(|message| Error::Assertion {
@@ -462,7 +483,11 @@ mod tests {
 
     fn jwt(exp: i64) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.sig", e.encode(r#"{"alg":"RS256"}"#), e.encode(format!(r#"{{"exp":{exp}}}"#)))
+        format!(
+            "{}.{}.sig",
+            e.encode(r#"{"alg":"RS256"}"#),
+            e.encode(format!(r#"{{"exp":{exp}}}"#))
+        )
     }
 
     #[tokio::test]
@@ -473,14 +498,27 @@ mod tests {
         std::fs::write(&path, jwt(1_800_003_600)).unwrap();
         let src = TokenFileSource::new(&path).with_clock(clock.clone());
         let req = AssertionRequest::new("api://AzureADTokenExchange", false);
-        assert_eq!(src.assertion(&req).await.unwrap().expires_on_unix(), 1_800_003_600);
+        assert_eq!(
+            src.assertion(&req).await.unwrap().expires_on_unix(),
+            1_800_003_600
+        );
         std::fs::write(&path, format!("{}\n", jwt(1_800_007_200))).unwrap();
-        assert_eq!(src.assertion(&req).await.unwrap().expires_on_unix(), 1_800_007_200);
+        assert_eq!(
+            src.assertion(&req).await.unwrap().expires_on_unix(),
+            1_800_007_200
+        );
         std::fs::write(&path, "not a jwt").unwrap();
         let e = src.assertion(&req).await.unwrap_err();
         assert!(e.to_string().contains("not a JWT"), "{e}");
         let missing = TokenFileSource::new(dir.path().join("nope"));
-        assert!(missing.assertion(&req).await.unwrap_err().to_string().contains("cannot stat"));
+        assert!(
+            missing
+                .assertion(&req)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("cannot stat")
+        );
         assert!(TokenFileSource::from_env(&Env::from_vars::<&str, &str>([])).is_err());
     }
 
@@ -492,25 +530,40 @@ mod tests {
             async move { Ok::<_, std::io::Error>(SecretString::from(t)) }
         });
         let req = AssertionRequest::new("api://AzureADTokenExchange", false);
-        assert_eq!(src.assertion(&req).await.unwrap().expires_on_unix(), 2_000_000_000);
+        assert_eq!(
+            src.assertion(&req).await.unwrap().expires_on_unix(),
+            2_000_000_000
+        );
         let failing = AssertionFn::new("broken", || async { Err::<SecretString, _>("vault down") });
         let e = failing.assertion(&req).await.unwrap_err();
-        assert_eq!(e.to_string(), "assertion source assertion function broken failed: vault down");
+        assert_eq!(
+            e.to_string(),
+            "assertion source assertion function broken failed: vault down"
+        );
     }
 
     #[test]
     fn cloud_shell_and_sf_uami_refused_at_build() {
         let e = ManagedIdentitySource::builder()
-            .env(Env::from_vars([("MSI_ENDPOINT", "http://localhost:50342/oauth2/token")]))
+            .env(Env::from_vars([(
+                "MSI_ENDPOINT",
+                "http://localhost:50342/oauth2/token",
+            )]))
             .build()
             .unwrap_err();
         assert!(matches!(e, Error::Unsupported(_)));
         let e = ManagedIdentitySource::builder()
             .identity(ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001").unwrap())
             .env(Env::from_vars([
-                ("IDENTITY_ENDPOINT", "https://127.0.0.1:2377/metadata/identity/oauth2/token"),
+                (
+                    "IDENTITY_ENDPOINT",
+                    "https://127.0.0.1:2377/metadata/identity/oauth2/token",
+                ),
                 ("IDENTITY_HEADER", "h"),
-                ("IDENTITY_SERVER_THUMBPRINT", "0123456789ABCDEF0123456789ABCDEF01234567"),
+                (
+                    "IDENTITY_SERVER_THUMBPRINT",
+                    "0123456789ABCDEF0123456789ABCDEF01234567",
+                ),
             ]))
             .build()
             .unwrap_err();

@@ -194,14 +194,20 @@ impl<K> fmt::Debug for TokenCache<K> {
     }
 }
 
-fn schedule(token: &AccessToken, fetched_at: SystemTime, policy: &CachePolicy) -> (SystemTime, SystemTime) {
+fn schedule(
+    token: &AccessToken,
+    fetched_at: SystemTime,
+    policy: &CachePolicy,
+) -> (SystemTime, SystemTime) {
     let expires = token.expires_on();
     let lifetime = expires.duration_since(fetched_at).unwrap_or_default();
     let buffer = policy.expiry_buffer.min(lifetime / 2);
     let latest = expires - buffer;
     let planned = match token.refresh_on() {
         Some(r) => r,
-        None if lifetime >= Duration::from_secs(HALF_LIFE_MIN_LIFETIME_SECS) => fetched_at + lifetime / 2,
+        None if lifetime >= Duration::from_secs(HALF_LIFE_MIN_LIFETIME_SECS) => {
+            fetched_at + lifetime / 2
+        }
         None => latest,
     };
     let refresh_at = planned.min(latest);
@@ -240,7 +246,12 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
     }
 
     /// The token for `key`: cached, or fetched once for all concurrent callers by `fetch`.
-    pub(crate) async fn get<Q, F>(&self, key: &Q, to_owned: impl FnOnce() -> K, fetch: F) -> Result<AccessToken, Error>
+    pub(crate) async fn get<Q, F>(
+        &self,
+        key: &Q,
+        to_owned: impl FnOnce() -> K,
+        fetch: F,
+    ) -> Result<AccessToken, Error>
     where
         Q: Hash + Equivalent<K> + ?Sized,
         F: FnOnce() -> BoxFuture<'static, Outcome> + Send + 'static,
@@ -287,7 +298,11 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
             return Err(err);
         }
         self.start_flight(&slot, fetch, false);
-        let flight = slot.flight.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let flight = slot
+            .flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let outcome = match flight {
             Some(f) => f.await,
             // The flight finished between starting and joining: its result is stored.
@@ -382,9 +397,8 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
             outcome
         });
         let flight: Flight = async move {
-            task.await.unwrap_or_else(|e| {
-                Err(Error::Store(format!("token fetch task failed: {e}")))
-            })
+            task.await
+                .unwrap_or_else(|e| Err(Error::Store(format!("token fetch task failed: {e}"))))
         }
         .boxed()
         .shared();
@@ -394,18 +408,17 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
 
     /// Drop the cached token for `key` if it is the one with this expiry (so concurrent callers
     /// reporting the same stale token cause one refetch, not many).
-    pub(crate) fn invalidate_if<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q, expires_on: SystemTime) {
+    pub(crate) fn invalidate_if<Q: Hash + Equivalent<K> + ?Sized>(
+        &self,
+        key: &Q,
+        expires_on: SystemTime,
+    ) {
         if let Some(slot) = self.slots.get(key) {
             let cur = slot.current.load_full();
             if cur.is_some_and(|e| e.token.expires_on() == expires_on) {
                 slot.current.store(None);
             }
         }
-    }
-
-    /// Number of keys.
-    pub(crate) fn len(&self) -> usize {
-        self.slots.len()
     }
 }
 
@@ -489,18 +502,22 @@ mod tests {
             let clock = self.clock.clone();
             let fail = self.fail.clone();
             self.cache
-                .get("k", || "k".to_string(), move || {
-                    async move {
-                        calls.fetch_add(1, Ordering::SeqCst);
-                        tokio::task::yield_now().await;
-                        if fail.load(Ordering::SeqCst) {
-                            Err(transient())
-                        } else {
-                            Ok(token(clock.now(), life, None))
+                .get(
+                    "k",
+                    || "k".to_string(),
+                    move || {
+                        async move {
+                            calls.fetch_add(1, Ordering::SeqCst);
+                            tokio::task::yield_now().await;
+                            if fail.load(Ordering::SeqCst) {
+                                Err(transient())
+                            } else {
+                                Ok(token(clock.now(), life, None))
+                            }
                         }
-                    }
-                    .boxed()
-                })
+                        .boxed()
+                    },
+                )
                 .await
         }
 
@@ -523,7 +540,11 @@ mod tests {
         let (r, _) = schedule(&token(now, 3_600, Some(1_800)), now, &p);
         assert_eq!(unix(r) - T0 as i64, 1_800);
         let (r, _) = schedule(&token(now, 3_600, Some(3_590)), now, &p);
-        assert_eq!(unix(r) - T0 as i64, 3_300, "refresh_in never past the buffer");
+        assert_eq!(
+            unix(r) - T0 as i64,
+            3_300,
+            "refresh_in never past the buffer"
+        );
         let (r, s) = schedule(&token(now, 60, None), now, &p);
         assert_eq!((unix(r) - T0 as i64, unix(s) - T0 as i64), (30, 54));
     }
@@ -534,7 +555,9 @@ mod tests {
         let mut tasks = Vec::new();
         for _ in 0..500 {
             let f = f.clone();
-            tasks.push(tokio::spawn(async move { f.get(3600).await.map(|t| t.expires_on()) }));
+            tasks.push(tokio::spawn(async move {
+                f.get(3600).await.map(|t| t.expires_on())
+            }));
         }
         for t in tasks {
             t.await.unwrap().unwrap();
@@ -561,7 +584,11 @@ mod tests {
         let first = f.get(3600).await.unwrap();
         f.clock.advance(Duration::from_secs(3_310)); // past refresh_at (3300), before stale (3570)
         let again = f.get(3600).await.unwrap();
-        assert_eq!(again.expires_on(), first.expires_on(), "old token served at once");
+        assert_eq!(
+            again.expires_on(),
+            first.expires_on(),
+            "old token served at once"
+        );
         for _ in 0..10 {
             let _ = f.get(3600).await.unwrap();
         }
@@ -581,11 +608,19 @@ mod tests {
             assert_eq!(f.get(3600).await.unwrap().expires_on(), first.expires_on());
             f.settle().await;
         }
-        assert_eq!(f.calls.load(Ordering::SeqCst), 2, "one failed refresh, then back-off");
+        assert_eq!(
+            f.calls.load(Ordering::SeqCst),
+            2,
+            "one failed refresh, then back-off"
+        );
         f.clock.advance(Duration::from_secs(6));
         let _ = f.get(3600).await.unwrap();
         f.settle().await;
-        assert_eq!(f.calls.load(Ordering::SeqCst), 3, "retried after the back-off");
+        assert_eq!(
+            f.calls.load(Ordering::SeqCst),
+            3,
+            "retried after the back-off"
+        );
         // Past stale_after: callers wait for a fetch; it fails, but the token is still valid.
         f.clock.advance(Duration::from_secs(260)); // t = 3576 > 3570, < 3600
         let t = f.get(3600).await.unwrap();
@@ -605,17 +640,29 @@ mod tests {
         let get = || {
             let calls = calls.clone();
             let clock = clock.clone();
-            cache.get("k", || "k".into(), move || {
-                async move {
-                    let n = calls.fetch_add(1, Ordering::SeqCst);
-                    if n == 0 { Err(throttled(10)) } else { Ok(token(clock.now(), 3600, None)) }
-                }
-                .boxed()
-            })
+            cache.get(
+                "k",
+                || "k".into(),
+                move || {
+                    async move {
+                        let n = calls.fetch_add(1, Ordering::SeqCst);
+                        if n == 0 {
+                            Err(throttled(10))
+                        } else {
+                            Ok(token(clock.now(), 3600, None))
+                        }
+                    }
+                    .boxed()
+                },
+            )
         };
         assert!(get().await.is_err());
         assert!(get().await.is_err());
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "fail fast inside Retry-After");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "fail fast inside Retry-After"
+        );
         clock.advance(Duration::from_secs(11));
         assert!(get().await.is_ok());
         assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -625,7 +672,8 @@ mod tests {
     async fn invalidate_matching_only() {
         let f = Fixture::new();
         let t = f.get(3600).await.unwrap();
-        f.cache.invalidate_if("k", t.expires_on() + Duration::from_secs(1));
+        f.cache
+            .invalidate_if("k", t.expires_on() + Duration::from_secs(1));
         assert!(f.cache.peek("k").is_some());
         f.cache.invalidate_if("k", t.expires_on());
         assert!(f.cache.peek("k").is_none());

@@ -176,7 +176,12 @@ impl Exchanger {
             .tenants
             .values()
             .iter()
-            .map(|s| s.cache.stats.fetches.load(std::sync::atomic::Ordering::Relaxed))
+            .map(|s| {
+                s.cache
+                    .stats
+                    .fetches
+                    .load(std::sync::atomic::Ordering::Relaxed)
+            })
             .sum()
     }
 }
@@ -216,15 +221,21 @@ impl TenantCredential {
     }
 }
 
-async fn get(inner: &Arc<Inner>, slot: &Arc<TenantSlot>, scope: &str) -> Result<AccessToken, Error> {
+async fn get(
+    inner: &Arc<Inner>,
+    slot: &Arc<TenantSlot>,
+    scope: &str,
+) -> Result<AccessToken, Error> {
     let scope = Scope::new(scope)?;
     let fetch_inner = inner.clone();
     let tenant = slot.tenant.clone();
     let fetch_scope = scope.clone();
     slot.cache
-        .get(scope.as_str(), || scope.clone(), move || {
-            async move { fetch(fetch_inner, tenant, fetch_scope).await }.boxed()
-        })
+        .get(
+            scope.as_str(),
+            || scope.clone(),
+            move || async move { fetch(fetch_inner, tenant, fetch_scope).await }.boxed(),
+        )
         .await
 }
 
@@ -236,7 +247,9 @@ async fn fetch(inner: Arc<Inner>, tenant: TenantId, scope: Scope) -> Result<Acce
     loop {
         let result = exchange_with_remint(&inner, &tenant, &scope).await;
         let Err(err) = &result else { return result };
-        let Some(window) = inner.propagation_wait else { return result };
+        let Some(window) = inner.propagation_wait else {
+            return result;
+        };
         let propagating = err
             .aadsts()
             .and_then(lookup)
@@ -244,7 +257,8 @@ async fn fetch(inner: Arc<Inner>, tenant: TenantId, scope: Scope) -> Result<Acce
         if !propagating {
             return result;
         }
-        let delay = Duration::from_secs(2u64.saturating_pow(waits).min(PROPAGATION_MAX_DELAY_SECS)).max(Duration::from_secs(1));
+        let delay = Duration::from_secs(2u64.saturating_pow(waits).min(PROPAGATION_MAX_DELAY_SECS))
+            .max(Duration::from_secs(1));
         let elapsed = inner.clock.now().duration_since(start).unwrap_or_default();
         if elapsed + delay > window {
             return result;
@@ -262,10 +276,18 @@ async fn fetch(inner: Arc<Inner>, tenant: TenantId, scope: Scope) -> Result<Acce
     }
 }
 
-async fn exchange_with_remint(inner: &Arc<Inner>, tenant: &TenantId, scope: &Scope) -> Result<AccessToken, Error> {
+async fn exchange_with_remint(
+    inner: &Arc<Inner>,
+    tenant: &TenantId,
+    scope: &Scope,
+) -> Result<AccessToken, Error> {
     let assertion_token = assertion(inner, false).await?;
     match post(inner, tenant, scope, &assertion_token).await {
-        Err(e) if e.aadsts().and_then(lookup).is_some_and(|r| r.retry == RetryClass::Remint) => {
+        Err(e)
+            if e.aadsts()
+                .and_then(lookup)
+                .is_some_and(|r| r.retry == RetryClass::Remint) =>
+        {
             tracing::info!(tenant = %tenant, code = ?e.aadsts(), "assertion refused; fetching a fresh one and retrying once");
             let fresh = assertion(inner, true).await?;
             post(inner, tenant, scope, &fresh).await
@@ -274,29 +296,41 @@ async fn exchange_with_remint(inner: &Arc<Inner>, tenant: &TenantId, scope: &Sco
     }
 }
 
-async fn post(inner: &Arc<Inner>, tenant: &TenantId, scope: &Scope, assertion: &AccessToken) -> Result<AccessToken, Error> {
+async fn post(
+    inner: &Arc<Inner>,
+    tenant: &TenantId,
+    scope: &Scope,
+    assertion: &AccessToken,
+) -> Result<AccessToken, Error> {
     let span = tracing::debug_span!("exchange", tenant = %tenant, scope = %scope, client_id = %inner.client_id);
     let _enter = span.enter();
     drop(_enter);
     let clock = inner.clock.clone();
-    let r = retry::run(&inner.retry, inner.clock.as_ref(), inner.observer.as_ref(), |_| {
-        let clock = clock.clone();
-        async move {
-            exchange::exchange_once(
-                &inner.http,
-                &inner.authority,
-                tenant,
-                &inner.client_id,
-                scope,
-                assertion.secret(),
-                move || clock.now(),
-            )
-            .await
-        }
-    })
+    let r = retry::run(
+        &inner.retry,
+        inner.clock.as_ref(),
+        inner.observer.as_ref(),
+        |_| {
+            let clock = clock.clone();
+            async move {
+                exchange::exchange_once(
+                    &inner.http,
+                    &inner.authority,
+                    tenant,
+                    &inner.client_id,
+                    scope,
+                    assertion.secret(),
+                    move || clock.now(),
+                )
+                .await
+            }
+        },
+    )
     .await;
     match &r {
-        Ok(t) => tracing::debug!(tenant = %tenant, scope = %scope, expires_on = t.expires_on_unix(), "app token received"),
+        Ok(t) => {
+            tracing::debug!(tenant = %tenant, scope = %scope, expires_on = t.expires_on_unix(), "app token received")
+        }
         Err(e) => tracing::debug!(tenant = %tenant, scope = %scope, error = %e, "exchange failed"),
     }
     r
@@ -492,7 +526,11 @@ impl ExchangerBuilder {
         let audience = self
             .audience
             .unwrap_or_else(|| cloud.exchange_audience().to_owned());
-        if audience.trim().is_empty() || audience.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if audience.trim().is_empty()
+            || audience
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(Error::InvalidInput {
                 field: "audience",
                 problem: "must be one non-empty value without whitespace, e.g. api://AzureADTokenExchange".into(),
@@ -557,8 +595,15 @@ mod tests {
     #[test]
     fn build_validates_before_any_request() {
         let e = Exchanger::builder().env(env()).build().unwrap_err();
-        assert!(e.to_string().starts_with("invalid client id: is missing"), "{e}");
-        let e = Exchanger::builder().client_id("nope").env(env()).build().unwrap_err();
+        assert!(
+            e.to_string().starts_with("invalid client id: is missing"),
+            "{e}"
+        );
+        let e = Exchanger::builder()
+            .client_id("nope")
+            .env(env())
+            .build()
+            .unwrap_err();
         assert!(e.to_string().starts_with("invalid client id"), "{e}");
         let e = Exchanger::builder()
             .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
@@ -572,23 +617,63 @@ mod tests {
     #[test]
     fn cloud_precedence() {
         let b = || Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0");
-        let x = b().env(env().with_var("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us")).build().unwrap();
-        assert_eq!((x.authority(), x.audience()), ("https://login.microsoftonline.us", "api://AzureADTokenExchangeUSGov"));
-        let x = b().cloud(Cloud::China).env(env().with_var("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us")).build().unwrap();
+        let x = b()
+            .env(env().with_var("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us"))
+            .build()
+            .unwrap();
+        assert_eq!(
+            (x.authority(), x.audience()),
+            (
+                "https://login.microsoftonline.us",
+                "api://AzureADTokenExchangeUSGov"
+            )
+        );
+        let x = b()
+            .cloud(Cloud::China)
+            .env(env().with_var("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us"))
+            .build()
+            .unwrap();
         assert_eq!(x.audience(), "api://AzureADTokenExchangeChina");
-        let x = b().authority_host("https://127.0.0.1:8443/").env(env()).build().unwrap();
-        assert_eq!((x.authority(), x.audience()), ("https://127.0.0.1:8443", "api://AzureADTokenExchange"));
-        let x = b().exchange_audience("api://custom").env(env()).build().unwrap();
+        let x = b()
+            .authority_host("https://127.0.0.1:8443/")
+            .env(env())
+            .build()
+            .unwrap();
+        assert_eq!(
+            (x.authority(), x.audience()),
+            ("https://127.0.0.1:8443", "api://AzureADTokenExchange")
+        );
+        let x = b()
+            .exchange_audience("api://custom")
+            .env(env())
+            .build()
+            .unwrap();
         assert_eq!(x.audience(), "api://custom");
     }
 
     #[tokio::test]
     async fn bad_tenant_and_scope_fail_before_any_request() {
-        let x = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").env(env()).build().unwrap();
-        let e = x.token("bad/tenant", "https://graph.microsoft.com").await.unwrap_err();
-        assert!(e.is_usage() && e.to_string().starts_with("invalid tenant"), "{e}");
-        let e = x.token("contoso.com", "a/.default b/.default").await.unwrap_err();
-        assert!(e.is_usage() && e.to_string().starts_with("invalid scope"), "{e}");
+        let x = Exchanger::builder()
+            .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+            .env(env())
+            .build()
+            .unwrap();
+        let e = x
+            .token("bad/tenant", "https://graph.microsoft.com")
+            .await
+            .unwrap_err();
+        assert!(
+            e.is_usage() && e.to_string().starts_with("invalid tenant"),
+            "{e}"
+        );
+        let e = x
+            .token("contoso.com", "a/.default b/.default")
+            .await
+            .unwrap_err();
+        assert!(
+            e.is_usage() && e.to_string().starts_with("invalid scope"),
+            "{e}"
+        );
         assert_eq!(x.exchange_count(), 0);
     }
 }

@@ -252,9 +252,9 @@ impl Error {
     /// Which leg failed, when the failure belongs to one.
     pub fn leg(&self) -> Option<Leg> {
         match self {
-            Error::ManagedIdentity(_) | Error::NoManagedIdentity { .. } | Error::Assertion { .. } => {
-                Some(Leg::ManagedIdentity)
-            }
+            Error::ManagedIdentity(_)
+            | Error::NoManagedIdentity { .. }
+            | Error::Assertion { .. } => Some(Leg::ManagedIdentity),
             Error::Exchange(_) => Some(Leg::Exchange),
             Error::Transport { leg, .. }
             | Error::Timeout { leg, .. }
@@ -336,7 +336,9 @@ impl Error {
             Error::Transport {
                 kind: TransportKind::Tls,
                 ..
-            } => Some("the server's certificate was not trusted; pass the CA bundle with --ca-file"),
+            } => {
+                Some("the server's certificate was not trusted; pass the CA bundle with --ca-file")
+            }
             _ => None,
         }
     }
@@ -385,8 +387,8 @@ mod tests {
             status,
             error: "invalid_client".into(),
             codes,
-            description: "AADSTS700213: No matching federated identity record found.\r\nTrace ID: x"
-                .into(),
+            description:
+                "AADSTS700213: No matching federated identity record found.\r\nTrace ID: x".into(),
             trace_id: Some("t".into()),
             correlation_id: Some("c".into()),
             timestamp: None,
@@ -400,8 +402,14 @@ mod tests {
         let e = entra(401, vec![700213]);
         let s = e.to_string();
         assert!(!s.contains('\n'), "{s}");
-        assert!(s.contains("contoso.example") && s.contains("AADSTS700213"), "{s}");
-        assert!(s.contains("No matching federated identity record found."), "{s}");
+        assert!(
+            s.contains("contoso.example") && s.contains("AADSTS700213"),
+            "{s}"
+        );
+        assert!(
+            s.contains("No matching federated identity record found."),
+            "{s}"
+        );
         assert_eq!(e.aadsts(), Some(700213));
         assert!(e.hint().unwrap().contains("object"));
         assert_eq!(e.leg(), Some(Leg::Exchange));

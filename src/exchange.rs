@@ -27,7 +27,11 @@ pub(crate) fn token_url(authority: &str, tenant: &TenantId) -> String {
 }
 
 /// The form body, in order.
-pub(crate) fn form<'a>(client_id: &'a ClientId, scope: &'a Scope, assertion: &'a SecretString) -> [(&'static str, &'a str); 5] {
+pub(crate) fn form<'a>(
+    client_id: &'a ClientId,
+    scope: &'a Scope,
+    assertion: &'a SecretString,
+) -> [(&'static str, &'a str); 5] {
     [
         ("client_id", client_id.as_str()),
         ("scope", scope.as_str()),
@@ -67,21 +71,36 @@ fn invalid(url: &str, detail: impl Into<String>) -> Error {
 }
 
 /// Parse a 200 answer.
-pub(crate) fn parse_success(mut reply: Reply, now: SystemTime, url: &str) -> Result<AccessToken, Error> {
+pub(crate) fn parse_success(
+    mut reply: Reply,
+    now: SystemTime,
+    url: &str,
+) -> Result<AccessToken, Error> {
     let parsed: Result<Success, _> = serde_json::from_slice(&reply.body);
     reply.body.zeroize();
     let s = parsed.map_err(|e| {
         invalid(
             url,
-            format!("the 200 body is not the expected JSON ({:?} error at line {} column {})", e.classify(), e.line(), e.column()),
+            format!(
+                "the 200 body is not the expected JSON ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
         )
     })?;
-    let token = s.access_token.ok_or_else(|| invalid(url, "the 200 body has no `access_token`"))?;
+    let token = s
+        .access_token
+        .ok_or_else(|| invalid(url, "the 200 body has no `access_token`"))?;
     if token.expose_secret().trim().is_empty() {
         return Err(invalid(url, "`access_token` is empty"));
     }
     let mut fields = serde_json::Map::new();
-    for (k, v) in [("expires_in", s.expires_in), ("expires_on", s.expires_on), ("refresh_in", s.refresh_in)] {
+    for (k, v) in [
+        ("expires_in", s.expires_in),
+        ("expires_on", s.expires_on),
+        ("refresh_in", s.refresh_in),
+    ] {
         if let Some(v) = v {
             fields.insert(k.into(), v);
         }
@@ -190,7 +209,14 @@ pub(crate) async fn exchange_once(
     if reply.status == 200 {
         parse_success(reply, now(), &url)
     } else {
-        Err(parse_error(&reply, tenant, client_id, assertion, now(), &url))
+        Err(parse_error(
+            &reply,
+            tenant,
+            client_id,
+            assertion,
+            now(),
+            &url,
+        ))
     }
 }
 
@@ -203,7 +229,11 @@ mod tests {
     fn reply(status: u16, body: &str) -> Reply {
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_static("3"));
-        Reply { status, headers, body: body.as_bytes().to_vec() }
+        Reply {
+            status,
+            headers,
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     fn ids() -> (TenantId, ClientId, SecretString) {
@@ -223,7 +253,10 @@ mod tests {
             body,
             "client_id=c0c0c0c0-0000-4000-8000-00000000c0c0&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=eyJ.assertion-text.sig"
         );
-        assert_eq!(token_url("https://h", &TenantId::new("contoso.com").unwrap()), "https://h/contoso.com/oauth2/v2.0/token");
+        assert_eq!(
+            token_url("https://h", &TenantId::new("contoso.com").unwrap()),
+            "https://h/contoso.com/oauth2/v2.0/token"
+        );
     }
 
     #[test]
@@ -232,7 +265,12 @@ mod tests {
         let t = parse_success(reply(200, r#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ.x.y","refresh_in":1800}"#), now, "u").unwrap();
         assert_eq!(t.expires_on_unix(), 1_800_003_599);
         assert_eq!(t.refresh_on().map(crate::clock::unix), Some(1_800_001_800));
-        let e = parse_success(reply(200, r#"{"token_type":"Bearer","expires_in":3599}"#), now, "u").unwrap_err();
+        let e = parse_success(
+            reply(200, r#"{"token_type":"Bearer","expires_in":3599}"#),
+            now,
+            "u",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("no `access_token`"));
         let e = parse_success(reply(200, r#"{"access_token":"eyJ.x.y"}"#), now, "u").unwrap_err();
         assert!(e.to_string().contains("expires_on"), "{e}");
@@ -244,7 +282,10 @@ mod tests {
         let body = r#"{"error":"invalid_client","error_description":"AADSTS700213: No matching federated identity record found for presented assertion subject 'x'. eyJ.assertion-text.sig\r\nTrace ID: 1\r\nCorrelation ID: 2\r\nTimestamp: 2026-11-23 10:00:00Z","error_codes":[700213],"timestamp":"2026-11-23 10:00:00Z","trace_id":"1","correlation_id":"2","error_uri":"https://login.microsoftonline.com/error?code=700213"}"#;
         let e = parse_error(&reply(401, body), &t, &c, &a, from_unix(1_800_000_000), "u");
         let ee = e.entra().unwrap();
-        assert_eq!((ee.status, ee.codes.as_slice(), ee.trace_id.as_deref()), (401, &[700213][..], Some("1")));
+        assert_eq!(
+            (ee.status, ee.codes.as_slice(), ee.trace_id.as_deref()),
+            (401, &[700213][..], Some("1"))
+        );
         assert!(!format!("{e} {e:?}").contains("assertion-text"));
         assert_eq!(e.aadsts(), Some(700213));
         assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(3)));
@@ -253,9 +294,23 @@ mod tests {
     #[test]
     fn gateway_pages() {
         let (t, c, a) = ids();
-        let e = parse_error(&reply(502, "<html>Bad Gateway</html>"), &t, &c, &a, from_unix(0), "u");
+        let e = parse_error(
+            &reply(502, "<html>Bad Gateway</html>"),
+            &t,
+            &c,
+            &a,
+            from_unix(0),
+            "u",
+        );
         assert!(e.is_transient());
-        let e = parse_error(&reply(403, "<html>Forbidden</html>"), &t, &c, &a, from_unix(0), "u");
+        let e = parse_error(
+            &reply(403, "<html>Forbidden</html>"),
+            &t,
+            &c,
+            &a,
+            from_unix(0),
+            "u",
+        );
         assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
     }
 

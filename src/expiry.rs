@@ -97,7 +97,11 @@ pub(crate) fn parse_expiry(body: &Value, now: SystemTime) -> Result<SystemTime, 
     }
     Err(ExpiryError(format!(
         "`{}` is not a number, an epoch, or a known date form",
-        if on.is_some() { "expires_on" } else { "expires_in" }
+        if on.is_some() {
+            "expires_on"
+        } else {
+            "expires_in"
+        }
     )))
 }
 
@@ -128,16 +132,40 @@ mod tests {
         assert_eq!(at(json!({"expires_on": 1800003600})), Some(NOW + 3600));
         assert_eq!(at(json!({"expires_in": "3599"})), Some(NOW + 3599));
         assert_eq!(at(json!({"expires_in": 3599})), Some(NOW + 3599));
-        assert_eq!(at(json!({"expires_on": "86399", "expires_in": "1"})), Some(NOW + 86399));
+        assert_eq!(
+            at(json!({"expires_on": "86399", "expires_in": "1"})),
+            Some(NOW + 86399)
+        );
         // 1800003600 = 2027-01-15T09:00:00Z
-        assert_eq!(at(json!({"expires_on": "01/15/2027 09:00:00 +00:00"})), Some(NOW + 3600));
-        assert_eq!(at(json!({"expires_on": "1/15/2027 9:00:00 AM +00:00"})), Some(NOW + 3600));
-        assert_eq!(at(json!({"expires_on": "01/15/2027 09:00:00 AM +00:00"})), Some(NOW + 3600));
-        assert_eq!(at(json!({"expires_on": "2027-01-15 09:00:00"})), Some(NOW + 3600));
-        assert_eq!(at(json!({"expires_on": "2027-01-15T09:00:00Z"})), Some(NOW + 3600));
-        assert_eq!(at(json!({"expires_on": "2027-01-15T10:00:00+01:00"})), Some(NOW + 3600));
+        assert_eq!(
+            at(json!({"expires_on": "01/15/2027 09:00:00 +00:00"})),
+            Some(NOW + 3600)
+        );
+        assert_eq!(
+            at(json!({"expires_on": "1/15/2027 9:00:00 AM +00:00"})),
+            Some(NOW + 3600)
+        );
+        assert_eq!(
+            at(json!({"expires_on": "01/15/2027 09:00:00 AM +00:00"})),
+            Some(NOW + 3600)
+        );
+        assert_eq!(
+            at(json!({"expires_on": "2027-01-15 09:00:00"})),
+            Some(NOW + 3600)
+        );
+        assert_eq!(
+            at(json!({"expires_on": "2027-01-15T09:00:00Z"})),
+            Some(NOW + 3600)
+        );
+        assert_eq!(
+            at(json!({"expires_on": "2027-01-15T10:00:00+01:00"})),
+            Some(NOW + 3600)
+        );
         // expires_on unparseable, expires_in fine
-        assert_eq!(at(json!({"expires_on": "soon", "expires_in": 60})), Some(NOW + 60));
+        assert_eq!(
+            at(json!({"expires_on": "soon", "expires_in": 60})),
+            Some(NOW + 60)
+        );
     }
 
     #[test]
@@ -153,8 +181,14 @@ mod tests {
 
     #[test]
     fn refresh_in() {
-        assert_eq!(parse_refresh_in(&json!({"refresh_in": 1800})), Some(Duration::from_secs(1800)));
-        assert_eq!(parse_refresh_in(&json!({"refresh_in": "60"})), Some(Duration::from_secs(60)));
+        assert_eq!(
+            parse_refresh_in(&json!({"refresh_in": 1800})),
+            Some(Duration::from_secs(1800))
+        );
+        assert_eq!(
+            parse_refresh_in(&json!({"refresh_in": "60"})),
+            Some(Duration::from_secs(60))
+        );
         assert_eq!(parse_refresh_in(&json!({"refresh_in": 0})), None);
         assert_eq!(parse_refresh_in(&json!({})), None);
     }

@@ -234,7 +234,10 @@ fn proxy(opts: &HttpOptions, env: &Env) -> Result<Option<reqwest::Proxy>, Error>
     let Some(url) = url else { return Ok(None) };
     let p = reqwest::Proxy::https(&url).map_err(|_| Error::InvalidInput {
         field: "HTTPS_PROXY",
-        problem: format!("{} is not a proxy URL; expected http://host:port", quote(&url)),
+        problem: format!(
+            "{} is not a proxy URL; expected http://host:port",
+            quote(&url)
+        ),
     })?;
     let mut no = env
         .var("NO_PROXY")
@@ -269,7 +272,8 @@ impl Http {
             })?)?)
             .build()
             .map_err(build_err)?;
-        let mut authority = base_builder(opts).tls_backend_preconfigured(tls_config(root_store(opts)?)?);
+        let mut authority =
+            base_builder(opts).tls_backend_preconfigured(tls_config(root_store(opts)?)?);
         authority = match proxy(opts, env)? {
             Some(p) => authority.proxy(p),
             None => authority.no_proxy(),
@@ -334,7 +338,10 @@ impl Http {
             kind: TransportKind::BodyTooLarge,
             cause: None,
         };
-        if resp.content_length().is_some_and(|n| n > self.max_body as u64) {
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
             return Err(too_large());
         }
         let mut resp = resp;
@@ -393,13 +400,13 @@ impl Http {
 
 /// Parse a certificate thumbprint: 40 hex digits, optionally with spaces or colons.
 pub(crate) fn parse_thumbprint(value: &str) -> Result<[u8; 20], Error> {
-    let hex: String = value
-        .chars()
-        .filter(|c| !matches!(c, ' ' | ':'))
-        .collect();
+    let hex: String = value.chars().filter(|c| !matches!(c, ' ' | ':')).collect();
     let bad = || Error::InvalidInput {
         field: "IDENTITY_SERVER_THUMBPRINT",
-        problem: format!("{} is not a SHA-1 thumbprint; expected 40 hex digits", quote(value)),
+        problem: format!(
+            "{} is not a SHA-1 thumbprint; expected 40 hex digits",
+            quote(value)
+        ),
     };
     if hex.len() != 40 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(bad());
@@ -429,10 +436,8 @@ impl rustls::client::danger::ServerCertVerifier for ThumbprintVerifier {
         _now: rustls::pki_types::UnixTime,
     ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
         use subtle::ConstantTimeEq;
-        let digest = ring::digest::digest(
-            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            end_entity.as_ref(),
-        );
+        let digest =
+            ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, end_entity.as_ref());
         if bool::from(digest.as_ref().ct_eq(&self.thumbprint)) {
             Ok(rustls::client::danger::ServerCertVerified::assertion())
         } else {
@@ -471,7 +476,8 @@ mod tests {
 
     #[test]
     fn thumbprints() {
-        let t = parse_thumbprint("AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01").unwrap();
+        let t = parse_thumbprint("AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01")
+            .unwrap();
         assert_eq!(t[0], 0xab);
         assert!(parse_thumbprint("abc").is_err());
         assert!(parse_thumbprint(&"zz".repeat(20)).is_err());
@@ -480,17 +486,35 @@ mod tests {
     #[test]
     fn proxy_from_env_and_bad_proxy() {
         let env = Env::from_vars([("HTTPS_PROXY", "not a url")]);
-        let e = Http::new(&HttpOptions::default().trust_roots(TrustRoots::Mozilla), &env).unwrap_err();
+        let e = Http::new(
+            &HttpOptions::default().trust_roots(TrustRoots::Mozilla),
+            &env,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("HTTPS_PROXY"), "{e}");
         let env = Env::from_vars([("HTTPS_PROXY", "http://proxy.example:3128")]);
-        assert!(Http::new(&HttpOptions::default().trust_roots(TrustRoots::Mozilla), &env).is_ok());
+        assert!(
+            Http::new(
+                &HttpOptions::default().trust_roots(TrustRoots::Mozilla),
+                &env
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn bad_ca_file_is_named() {
-        let e = Http::new(&HttpOptions::default().ca_file("/nonexistent/ca.pem"), &Env::from_vars::<&str, &str>([])).unwrap_err();
+        let e = Http::new(
+            &HttpOptions::default().ca_file("/nonexistent/ca.pem"),
+            &Env::from_vars::<&str, &str>([]),
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("invalid ca file"), "{e}");
-        let e = Http::new(&HttpOptions::default().ca_pem("garbage"), &Env::from_vars::<&str, &str>([])).unwrap_err();
+        let e = Http::new(
+            &HttpOptions::default().ca_pem("garbage"),
+            &Env::from_vars::<&str, &str>([]),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("no PEM certificate"), "{e}");
     }
 }

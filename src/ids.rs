@@ -148,9 +148,9 @@ impl TenantId {
                 ),
             });
         }
-        let labels_ok = lower.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
-        });
+        let labels_ok = lower
+            .split('.')
+            .all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-'));
         if !lower.contains('.') || !labels_ok {
             return Err(bad("is not a domain name"));
         }
@@ -391,7 +391,10 @@ impl Cloud {
             "china" | "azurechinacloud" => Ok(Cloud::China),
             _ => Err(Error::InvalidInput {
                 field: "cloud",
-                problem: format!("{} is not a known cloud; expected public, usgov or china", quote(name)),
+                problem: format!(
+                    "{} is not a known cloud; expected public, usgov or china",
+                    quote(name)
+                ),
             }),
         }
     }
@@ -467,7 +470,9 @@ pub fn check_authority(value: &str) -> Result<String, Error> {
     })?;
     let host = url.host_str().ok_or_else(|| bad("has no host"))?;
     if url.path() != "/" && !url.path().is_empty() {
-        return Err(bad("must be a bare host without a path (the tenant is added per request)"));
+        return Err(bad(
+            "must be a bare host without a path (the tenant is added per request)",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(bad("must not carry a query, fragment or credentials"));
@@ -494,6 +499,14 @@ pub fn is_loopback_host(host: &str) -> bool {
             .unwrap_or(false)
 }
 
+// Hash/Eq of `TenantId` are those of its (lower-case) text, so maps keyed by it can be searched
+// by `&str`.
+impl std::borrow::Borrow<str> for TenantId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,7 +516,11 @@ mod tests {
         let id = ClientId::new("AAAAAAAA-bbbb-cccc-dddd-eeeeeeeeeeee").unwrap();
         assert_eq!(id.as_str(), "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
         let e = ClientId::new("not-a-guid").unwrap_err();
-        assert!(e.to_string().starts_with("invalid client id: \"not-a-guid\""), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("invalid client id: \"not-a-guid\""),
+            "{e}"
+        );
         assert!(ObjectId::new("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeee").is_err());
         assert!(ObjectId::new("aaaaaaaa+bbbb-cccc-dddd-eeeeeeeeeeee").is_err());
         let e = ManagedIdentity::client_id("x").unwrap_err();
@@ -513,11 +530,28 @@ mod tests {
     #[test]
     fn tenants() {
         assert!(TenantId::new("contoso.onmicrosoft.com").is_ok());
-        assert_eq!(TenantId::new("Contoso.COM").unwrap().as_str(), "contoso.com");
-        assert!(TenantId::new("11111111-2222-3333-4444-555555555555").unwrap().is_guid());
+        assert_eq!(
+            TenantId::new("Contoso.COM").unwrap().as_str(),
+            "contoso.com"
+        );
+        assert!(
+            TenantId::new("11111111-2222-3333-4444-555555555555")
+                .unwrap()
+                .is_guid()
+        );
         for bad in [
-            "", "a/b.com", "a?b.com", "a#b.com", "a%2f.com", "a b.com", "a\nb.com", "common",
-            "Organizations", "nodot", "-a.com", "a..com",
+            "",
+            "a/b.com",
+            "a?b.com",
+            "a#b.com",
+            "a%2f.com",
+            "a b.com",
+            "a\nb.com",
+            "common",
+            "Organizations",
+            "nodot",
+            "-a.com",
+            "a..com",
         ] {
             let e = TenantId::new(bad).unwrap_err();
             assert!(e.to_string().starts_with("invalid tenant"), "{bad}: {e}");
@@ -531,14 +565,24 @@ mod tests {
         assert_eq!(ArmResourceId::new(ok).unwrap().name(), "uami-1");
         assert!(ArmResourceId::new(&ok.to_lowercase()).is_ok());
         assert!(ArmResourceId::new("/subscriptions/x/resourceGroups/rg").is_err());
-        assert!(ArmResourceId::new(&ok.replace("Microsoft.ManagedIdentity", "Microsoft.Web")).is_err());
+        assert!(
+            ArmResourceId::new(&ok.replace("Microsoft.ManagedIdentity", "Microsoft.Web")).is_err()
+        );
     }
 
     #[test]
     fn clouds() {
         assert_eq!(Cloud::from_name("USGov").unwrap(), Cloud::UsGov);
-        assert!(Cloud::from_name("mars").unwrap_err().to_string().contains("public, usgov or china"));
-        assert_eq!(Cloud::China.exchange_audience(), "api://AzureADTokenExchangeChina");
+        assert!(
+            Cloud::from_name("mars")
+                .unwrap_err()
+                .to_string()
+                .contains("public, usgov or china")
+        );
+        assert_eq!(
+            Cloud::China.exchange_audience(),
+            "api://AzureADTokenExchangeChina"
+        );
         assert_eq!(
             Cloud::from_authority_host("https://login.microsoftonline.us/").unwrap(),
             Cloud::UsGov
@@ -560,13 +604,5 @@ mod tests {
         assert!(check_authority("https://h/tenant").is_err());
         assert!(check_authority("ftp://h").is_err());
         assert!(check_authority("nonsense").is_err());
-    }
-}
-
-// Hash/Eq of `TenantId` are those of its (lower-case) text, so maps keyed by it can be searched
-// by `&str`.
-impl std::borrow::Borrow<str> for TenantId {
-    fn borrow(&self) -> &str {
-        &self.0
     }
 }

@@ -55,7 +55,8 @@ pub fn decode_unverified(token: &str) -> Result<JwtView, Error> {
     if token.split('.').count() != 3 {
         return Err(bad("expected three dot-separated parts"));
     }
-    let header = jsonwebtoken::decode_header(token).map_err(|_| bad("the header is not base64url JSON"))?;
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|_| bad("the header is not base64url JSON"))?;
     let header = match serde_json::to_value(header) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
@@ -130,7 +131,11 @@ mod tests {
 
     fn jwt(claims: &str) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.sig", e.encode(r#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#), e.encode(claims))
+        format!(
+            "{}.{}.sig",
+            e.encode(r#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#),
+            e.encode(claims)
+        )
     }
 
     #[test]

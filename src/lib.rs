@@ -1,36 +1,102 @@
-//! ficx: Azure cross-tenant access without secrets.
+//! # ficx: Azure cross-tenant access without secrets
+//!
+//! A service runs in tenant A with a user-assigned managed identity (MI). A multi-tenant app
+//! registered in A trusts that MI through a federated identity credential (FIC). ficx gets the
+//! MI's token for the exchange audience (`api://AzureADTokenExchange`, per cloud) and presents it
+//! as a jwt-bearer `client_assertion` to a customer tenant's token endpoint, which answers with an
+//! app-only token for that tenant. No secret is stored anywhere.
+//!
+//! ```text
+//!  service ──(1) MI token for api://AzureADTokenExchange──▶ MI endpoint (IMDS, App Service, …)
+//!     │      ◀─ JWT: iss=…/{A}/v2.0, sub=MI object id ─────┘
+//!     └──(2) client_credentials + client_assertion=JWT ──▶ https://login…/{B}/oauth2/v2.0/token
+//!            ◀─ app-only token for tenant B ────────────────┘
+//! ```
+//!
+//! ## Quick start
+//!
+//! One [`Exchanger`] per service: it fetches the assertion once, shares it across every tenant
+//! and scope, caches app tokens per (tenant, scope), refreshes ahead of expiry and makes
+//! concurrent callers share one request. Callers need no cache of their own.
+//!
+//! ```no_run
+//! use ficx::{Exchanger, ManagedIdentity};
+//! # async fn run() -> Result<(), ficx::Error> {
+//! let exchanger = Exchanger::builder()
+//!     .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0") // the multi-tenant app in tenant A
+//!     .managed_identity(ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?)
+//!     .build()?; // validates everything; no network call
+//! let token = exchanger.token("contoso.onmicrosoft.com", "https://graph.microsoft.com").await?;
+//! // send `Authorization: Bearer <token.secret()>` to Graph in Contoso
+//! # Ok(()) }
+//! ```
+//!
+//! Errors say which leg failed and what to do: [`Error::leg`], [`Error::is_transient`],
+//! [`Error::aadsts`], [`Error::hint`].
+//!
+//! ## Managed-identity detection
+//!
+//! The MI endpoint is chosen from the environment, first match wins (see [`mi::detect`]):
+//! 1. Service Fabric (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER` + `IDENTITY_SERVER_THUMBPRINT`)
+//! 2. App Service, Functions, Container Apps (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`)
+//! 3. Azure Arc (`IDENTITY_ENDPOINT` + `IMDS_ENDPOINT`)
+//! 4. Azure ML (`MSI_ENDPOINT` + `MSI_SECRET`)
+//! 5. Cloud Shell (`MSI_ENDPOINT`): refused, its token is delegated (AADSTS700229)
+//! 6. Azure Arc (the agent's `himds` binary exists)
+//! 7. IMDS, at `AZURE_POD_IDENTITY_AUTHORITY_HOST` or `http://169.254.169.254`
+//!
+//! ## Caching model
+//!
+//! Two caches: MI tokens per audience (inside [`ManagedIdentitySource`]) and app tokens per
+//! (tenant, scope) (inside [`Exchanger`]). A token is refreshed at the server's `refresh_in`,
+//! at half-life for lifetimes of 2 h or more, else [`DEFAULT_EXPIRY_BUFFER_SECS`] before expiry;
+//! while one refresh runs, everyone else gets the still-valid token; a failed refresh keeps
+//! serving it and backs off. Details and numbers in the `cache` module docs (README, "Caching").
+//!
+//! ## Features
+//!
+//! - `emulator` (default): [`emulator::Emulator`], a local emulator of the MI endpoints and of a
+//!   multi-tenant Entra authority, for tests, demos and laptops.
+//! - `cli` (default): the `ficx` binary.
 #![forbid(unsafe_code)]
 
 pub mod assertion;
 pub(crate) mod cache;
-pub mod credential;
 pub mod clock;
-pub(crate) mod expiry;
-pub mod scope;
-pub mod token;
+pub mod credential;
 pub mod env;
 pub mod error;
 pub(crate) mod exchange;
+pub(crate) mod expiry;
 pub mod hints;
 pub(crate) mod http;
-pub mod mi;
-pub mod retry;
 pub mod ids;
 pub mod jwt;
+pub mod mi;
+pub mod retry;
+pub mod scope;
+pub mod token;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
-pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use env::Env;
-pub use error::{EntraError, Error, Leg, MiError, SourceKind, TransportKind};
-pub use ids::{ArmResourceId, ClientId, Cloud, ManagedIdentity, ObjectId, TenantId};
-pub use scope::Scope;
-pub use token::AccessToken;
-pub use http::{HttpOptions, ProxySetting, TrustRoots};
-pub use retry::{RetryEvent, RetryObserver, RetryPolicy};
 pub use assertion::{
     AssertionFn, AssertionRequest, AssertionSource, ManagedIdentitySource,
     ManagedIdentitySourceBuilder, TokenFileSource,
 };
+pub use cache::{
+    DEFAULT_EXPIRY_BUFFER_SECS, HALF_LIFE_MIN_LIFETIME_SECS, REFRESH_FAILURE_INITIAL_BACKOFF_SECS,
+    REFRESH_FAILURE_MAX_BACKOFF_SECS, STALE_MARGIN_SECS,
+};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use credential::{Exchanger, ExchangerBuilder, TenantCredential};
+pub use env::Env;
+pub use error::{EntraError, Error, Leg, MiError, SourceKind, TransportKind};
+pub use exchange::JWT_BEARER;
+pub use expiry::EPOCH_THRESHOLD_SECS;
+pub use http::{DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_SECS};
+pub use http::{HttpOptions, ProxySetting, TrustRoots};
+pub use ids::{ArmResourceId, ClientId, Cloud, ManagedIdentity, ObjectId, TenantId};
+pub use retry::{RetryEvent, RetryObserver, RetryPolicy};
+pub use scope::Scope;
+pub use token::AccessToken;

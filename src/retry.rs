@@ -163,7 +163,8 @@ pub(crate) fn parse_retry_after(
         return Some(Duration::from_secs(secs).min(cap));
     }
     if let Ok(f) = v.parse::<f64>() {
-        return (f.is_finite() && f >= 0.0).then(|| Duration::from_secs_f64(f.min(cap.as_secs_f64())));
+        return (f.is_finite() && f >= 0.0)
+            .then(|| Duration::from_secs_f64(f.min(cap.as_secs_f64())));
     }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(at.duration_since(now).unwrap_or_default().min(cap))
@@ -208,9 +209,7 @@ where
         }
         saw_410 |= is_imds_410(&err);
         let budget = if saw_410 {
-            policy
-                .budget
-                .max(Duration::from_secs(IMDS_410_BUDGET_SECS))
+            policy.budget.max(Duration::from_secs(IMDS_410_BUDGET_SECS))
         } else {
             policy.budget
         };
@@ -276,7 +275,10 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = from_unix(1_784_000_000);
-        assert_eq!(parse_retry_after(Some("2"), None, None, now), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after(Some("2"), None, None, now),
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(
             parse_retry_after(Some("2"), Some("1500"), None, now),
             Some(Duration::from_millis(1500))
@@ -286,9 +288,15 @@ mod tests {
             Some(Duration::from_millis(250))
         );
         let date = httpdate::fmt_http_date(now + Duration::from_secs(7));
-        assert_eq!(parse_retry_after(Some(&date), None, None, now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after(Some(&date), None, None, now),
+            Some(Duration::from_secs(7))
+        );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(7));
-        assert_eq!(parse_retry_after(Some(&past), None, None, now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(Some(&past), None, None, now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(
             parse_retry_after(Some("999999999"), None, None, now),
             Some(Duration::from_secs(MAX_RETRY_AFTER_SECS))
@@ -306,7 +314,9 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let p = RetryPolicy::default().jitter(false).max_delay(Duration::from_secs(5));
+        let p = RetryPolicy::default()
+            .jitter(false)
+            .max_delay(Duration::from_secs(5));
         let d: Vec<u64> = (0..5).map(|i| p.backoff(i).as_secs()).collect();
         assert_eq!(d, vec![1, 2, 4, 5, 5]);
         let j = RetryPolicy::default();
@@ -335,7 +345,10 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(r, 42);
-        assert_eq!(clock.sleeps(), vec![Duration::from_secs(1), Duration::from_secs(7)]);
+        assert_eq!(
+            clock.sleeps(),
+            vec![Duration::from_secs(1), Duration::from_secs(7)]
+        );
     }
 
     #[tokio::test]
@@ -368,7 +381,10 @@ mod tests {
         .await
         .unwrap_err();
         let total = clock.total_slept();
-        assert!(total <= Duration::from_secs(IMDS_410_BUDGET_SECS), "{total:?}");
+        assert!(
+            total <= Duration::from_secs(IMDS_410_BUDGET_SECS),
+            "{total:?}"
+        );
         assert!(total >= Duration::from_secs(45), "{total:?}");
         assert!(calls.load(Ordering::SeqCst) > 3);
     }

@@ -52,12 +52,17 @@ impl Scope {
             return Err(bad("is empty"));
         }
         if v.split_whitespace().count() > 1 {
-            return Err(bad("names more than one resource (client credentials take one)"));
+            return Err(bad(
+                "names more than one resource (client credentials take one)",
+            ));
         }
         if value.len() > MAX_SCOPE_LEN {
             return Err(bad("is too long"));
         }
-        if let Some(c) = v.chars().find(|c| c.is_control() || matches!(c, '?' | '#' | '%' | ' ' | '"' | '\\')) {
+        if let Some(c) = v
+            .chars()
+            .find(|c| c.is_control() || matches!(c, '?' | '#' | '%' | ' ' | '"' | '\\'))
+        {
             return Err(bad(&format!("contains {c:?}")));
         }
         let resource = v.strip_suffix(DEFAULT_SUFFIX).unwrap_or(v);
@@ -121,6 +126,13 @@ impl AsRef<str> for Scope {
     }
 }
 
+// Hash/Eq of `Scope` are those of its text, so maps keyed by `Scope` can be searched by `&str`.
+impl std::borrow::Borrow<str> for Scope {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,16 +140,31 @@ mod tests {
     #[test]
     fn accepted_forms() {
         for (input, want) in [
-            ("https://graph.microsoft.com/.default", "https://graph.microsoft.com/.default"),
-            ("https://graph.microsoft.com", "https://graph.microsoft.com/.default"),
-            ("https://graph.microsoft.com/", "https://graph.microsoft.com/.default"),
+            (
+                "https://graph.microsoft.com/.default",
+                "https://graph.microsoft.com/.default",
+            ),
+            (
+                "https://graph.microsoft.com",
+                "https://graph.microsoft.com/.default",
+            ),
+            (
+                "https://graph.microsoft.com/",
+                "https://graph.microsoft.com/.default",
+            ),
             ("api://orders", "api://orders/.default"),
-            ("00000003-0000-0000-c000-000000000000", "00000003-0000-0000-c000-000000000000/.default"),
+            (
+                "00000003-0000-0000-c000-000000000000",
+                "00000003-0000-0000-c000-000000000000/.default",
+            ),
             (" api://orders/.default ", "api://orders/.default"),
         ] {
             assert_eq!(Scope::new(input).unwrap().as_str(), want, "{input}");
         }
-        assert_eq!(Scope::new("api://orders").unwrap().resource(), "api://orders");
+        assert_eq!(
+            Scope::new("api://orders").unwrap().resource(),
+            "api://orders"
+        );
     }
 
     #[test]
@@ -158,12 +185,5 @@ mod tests {
             assert!(e.to_string().starts_with("invalid scope"), "{bad:?}: {e}");
         }
         assert!(Scope::new(&format!("api://{}", "x".repeat(300))).is_err());
-    }
-}
-
-// Hash/Eq of `Scope` are those of its text, so maps keyed by `Scope` can be searched by `&str`.
-impl std::borrow::Borrow<str> for Scope {
-    fn borrow(&self) -> &str {
-        &self.0
     }
 }

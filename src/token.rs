@@ -114,7 +114,10 @@ mod tests {
         let d = format!("{t:?} {t:#?}");
         assert!(!d.contains("secret-token"), "{d}");
         assert!(d.contains("2000000000"));
-        assert_eq!(t.remaining(from_unix(1_999_999_990)), Duration::from_secs(10));
+        assert_eq!(
+            t.remaining(from_unix(1_999_999_990)),
+            Duration::from_secs(10)
+        );
         assert_eq!(t.len(), 20);
     }
 }

@@ -52,43 +52,80 @@ pub(crate) fn realm_path(header: &str) -> Option<&str> {
 
 /// Validate the challenge's key file against `key_dir` and read it. Nothing is read unless every
 /// check passes.
-pub(crate) fn read_key(header: Option<&str>, key_dir: &Path, url: &str) -> Result<SecretString, Error> {
-    let header = header.ok_or_else(|| refuse(url, "401 without a WWW-Authenticate header".into()))?;
+pub(crate) fn read_key(
+    header: Option<&str>,
+    key_dir: &Path,
+    url: &str,
+) -> Result<SecretString, Error> {
+    let header =
+        header.ok_or_else(|| refuse(url, "401 without a WWW-Authenticate header".into()))?;
     let realm = realm_path(header)
         .ok_or_else(|| refuse(url, "WWW-Authenticate is not `Basic realm=<path>`".into()))?;
     let path = Path::new(realm);
     let shown = quote(realm);
-    if !path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir | Component::CurDir)) {
-        return Err(refuse(url, format!("key file {shown} is not a plain absolute path")));
+    if !path.is_absolute()
+        || path
+            .components()
+            .any(|c| matches!(c, Component::ParentDir | Component::CurDir))
+    {
+        return Err(refuse(
+            url,
+            format!("key file {shown} is not a plain absolute path"),
+        ));
     }
     if path.extension().and_then(|e| e.to_str()) != Some("key") {
-        return Err(refuse(url, format!("key file {shown} does not end in .key")));
+        return Err(refuse(
+            url,
+            format!("key file {shown} does not end in .key"),
+        ));
     }
-    let parent = path.parent().ok_or_else(|| refuse(url, format!("key file {shown} has no directory")))?;
+    let parent = path
+        .parent()
+        .ok_or_else(|| refuse(url, format!("key file {shown} has no directory")))?;
     let want = std::fs::canonicalize(key_dir).map_err(|_| {
-        refuse(url, format!("the Arc key directory {} does not exist", key_dir.display()))
+        refuse(
+            url,
+            format!("the Arc key directory {} does not exist", key_dir.display()),
+        )
     })?;
-    let got = std::fs::canonicalize(parent)
-        .map_err(|_| refuse(url, format!("key file {shown} is in a directory that does not exist")))?;
+    let got = std::fs::canonicalize(parent).map_err(|_| {
+        refuse(
+            url,
+            format!("key file {shown} is in a directory that does not exist"),
+        )
+    })?;
     if got != want {
         return Err(refuse(
             url,
-            format!("key file {shown} is outside the Arc agent directory {}", key_dir.display()),
+            format!(
+                "key file {shown} is outside the Arc agent directory {}",
+                key_dir.display()
+            ),
         ));
     }
     let meta = std::fs::symlink_metadata(path)
         .map_err(|_| refuse(url, format!("key file {shown} cannot be examined")))?;
     if meta.file_type().is_symlink() || !meta.is_file() {
-        return Err(refuse(url, format!("key file {shown} is not a regular file")));
+        return Err(refuse(
+            url,
+            format!("key file {shown} is not a regular file"),
+        ));
     }
     if meta.len() > MAX_KEY_FILE_BYTES {
         return Err(refuse(
             url,
-            format!("key file {shown} is {} bytes, over the {MAX_KEY_FILE_BYTES}-byte limit", meta.len()),
+            format!(
+                "key file {shown} is {} bytes, over the {MAX_KEY_FILE_BYTES}-byte limit",
+                meta.len()
+            ),
         ));
     }
-    let content = std::fs::read_to_string(path)
-        .map_err(|e| refuse(url, format!("key file {shown} cannot be read: {}", e.kind())))?;
+    let content = std::fs::read_to_string(path).map_err(|e| {
+        refuse(
+            url,
+            format!("key file {shown} cannot be read: {}", e.kind()),
+        )
+    })?;
     Ok(SecretString::from(content.trim().to_owned()))
 }
 
@@ -99,7 +136,10 @@ mod tests {
 
     #[test]
     fn realm_parsing() {
-        assert_eq!(realm_path("Basic realm=/var/opt/azcmagent/tokens/a.key"), Some("/var/opt/azcmagent/tokens/a.key"));
+        assert_eq!(
+            realm_path("Basic realm=/var/opt/azcmagent/tokens/a.key"),
+            Some("/var/opt/azcmagent/tokens/a.key")
+        );
         assert_eq!(realm_path("Basic realm=\"/x/a.key\""), Some("/x/a.key"));
         assert_eq!(realm_path("Bearer realm=/x"), None);
         assert_eq!(realm_path("Basic"), None);

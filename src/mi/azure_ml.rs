@@ -12,7 +12,8 @@ pub(crate) const API_VERSION: &str = "2017-09-01";
 pub(crate) fn check_identity(identity: &ManagedIdentity) -> Result<(), Error> {
     match identity {
         ManagedIdentity::ObjectId(_) | ManagedIdentity::ResourceId(_) => Err(Error::Unsupported(
-            "Azure ML selects a user-assigned identity by client id only; pass --mi-client-id".into(),
+            "Azure ML selects a user-assigned identity by client id only; pass --mi-client-id"
+                .into(),
         )),
         _ => Ok(()),
     }

@@ -2,11 +2,10 @@
 //! and mapping answers through [`super::reply`].
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 
-use super::{Endpoint, MiRequest, Method, arc, build_request, reply};
+use super::{Endpoint, Method, MiRequest, arc, build_request, reply};
 use crate::clock::SharedClock;
 use crate::error::{Error, Leg, SourceKind, TransportKind};
 use crate::http::{Http, Reply};
@@ -41,7 +40,14 @@ impl std::fmt::Debug for MiClient {
 pub(crate) fn random_request_id() -> String {
     let n = fastrand::u128(..);
     let h = format!("{n:032x}");
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 impl MiClient {
@@ -70,8 +76,12 @@ impl MiClient {
         })
         .await;
         match &result {
-            Ok(t) => tracing::debug!(source = %self.endpoint.kind, expires_on = t.expires_on_unix(), "MI token received"),
-            Err(e) => tracing::debug!(source = %self.endpoint.kind, error = %e, "MI token request failed"),
+            Ok(t) => {
+                tracing::debug!(source = %self.endpoint.kind, expires_on = t.expires_on_unix(), "MI token received")
+            }
+            Err(e) => {
+                tracing::debug!(source = %self.endpoint.kind, error = %e, "MI token request failed")
+            }
         }
         result
     }
@@ -111,13 +121,14 @@ impl MiClient {
         }
         b = b.header("x-ms-client-request-id", random_request_id());
         if let Some(key) = basic {
-            let mut v = reqwest::header::HeaderValue::from_str(&format!("Basic {key}")).map_err(|_| {
-                Error::InvalidResponse {
-                    leg: Leg::ManagedIdentity,
-                    url: url.to_owned(),
-                    detail: "the Azure Arc key file does not hold a header-safe value".into(),
-                }
-            })?;
+            let mut v =
+                reqwest::header::HeaderValue::from_str(&format!("Basic {key}")).map_err(|_| {
+                    Error::InvalidResponse {
+                        leg: Leg::ManagedIdentity,
+                        url: url.to_owned(),
+                        detail: "the Azure Arc key file does not hold a header-safe value".into(),
+                    }
+                })?;
             v.set_sensitive(true);
             b = b.header("Authorization", v);
         }
@@ -127,9 +138,6 @@ impl MiClient {
         self.http.send(Leg::ManagedIdentity, b, url).await
     }
 }
-
-/// Wrap for sharing.
-pub(crate) type SharedMiClient = Arc<MiClient>;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,7 @@
 //! Its token belongs to the signed-in portal user (delegated), which Entra refuses as a federated
 //! credential (AADSTS700229), so ficx refuses Cloud Shell as an assertion source up front.
 
-use super::{Endpoint, MiRequest, Method};
+use super::{Endpoint, Method, MiRequest};
 use crate::error::Error;
 
 pub(crate) fn refuse() -> Result<(), Error> {

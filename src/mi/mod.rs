@@ -145,7 +145,11 @@ pub fn detect(env: &Env) -> Result<Detection, Error> {
             return Ok(made(
                 SourceKind::ServiceFabric,
                 url,
-                names(&["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT"]),
+                names(&[
+                    "IDENTITY_ENDPOINT",
+                    "IDENTITY_HEADER",
+                    "IDENTITY_SERVER_THUMBPRINT",
+                ]),
                 resolved,
             ));
         }
@@ -233,12 +237,10 @@ pub fn detect(env: &Env) -> Result<Detection, Error> {
         None => (IMDS_DEFAULT_BASE.to_owned(), Vec::new()),
     };
     let base_url = parse_url("AZURE_POD_IDENTITY_AUTHORITY_HOST", &base)?;
-    let url = base_url
-        .join(IMDS_PATH)
-        .map_err(|_| Error::InvalidInput {
-            field: "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-            problem: format!("{} cannot take the IMDS path", quote(&base)),
-        })?;
+    let url = base_url.join(IMDS_PATH).map_err(|_| Error::InvalidInput {
+        field: "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+        problem: format!("{} cannot take the IMDS path", quote(&base)),
+    })?;
     Ok(made(
         SourceKind::Imds,
         url.clone(),
@@ -379,19 +381,43 @@ mod tests {
     fn detection_order() {
         let tp = "0123456789ABCDEF0123456789ABCDEF01234567";
         assert_eq!(
-            kind(&[("IDENTITY_ENDPOINT", "https://127.0.0.1:2377/x"), ("IDENTITY_HEADER", "h"), ("IDENTITY_SERVER_THUMBPRINT", tp), ("MSI_ENDPOINT", "http://x/")]),
+            kind(&[
+                ("IDENTITY_ENDPOINT", "https://127.0.0.1:2377/x"),
+                ("IDENTITY_HEADER", "h"),
+                ("IDENTITY_SERVER_THUMBPRINT", tp),
+                ("MSI_ENDPOINT", "http://x/")
+            ]),
             SourceKind::ServiceFabric
         );
         assert_eq!(
-            kind(&[("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi"), ("IDENTITY_HEADER", "h"), ("IMDS_ENDPOINT", "http://x/")]),
+            kind(&[
+                ("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi"),
+                ("IDENTITY_HEADER", "h"),
+                ("IMDS_ENDPOINT", "http://x/")
+            ]),
             SourceKind::AppService
         );
         assert_eq!(
-            kind(&[("IDENTITY_ENDPOINT", "http://localhost:40342/metadata/identity/oauth2/token"), ("IMDS_ENDPOINT", "http://localhost:40342")]),
+            kind(&[
+                (
+                    "IDENTITY_ENDPOINT",
+                    "http://localhost:40342/metadata/identity/oauth2/token"
+                ),
+                ("IMDS_ENDPOINT", "http://localhost:40342")
+            ]),
             SourceKind::AzureArc
         );
-        assert_eq!(kind(&[("MSI_ENDPOINT", "http://127.0.0.1:1/ml"), ("MSI_SECRET", "s")]), SourceKind::AzureMl);
-        assert_eq!(kind(&[("MSI_ENDPOINT", "http://localhost:50342/oauth2/token")]), SourceKind::CloudShell);
+        assert_eq!(
+            kind(&[
+                ("MSI_ENDPOINT", "http://127.0.0.1:1/ml"),
+                ("MSI_SECRET", "s")
+            ]),
+            SourceKind::AzureMl
+        );
+        assert_eq!(
+            kind(&[("MSI_ENDPOINT", "http://localhost:50342/oauth2/token")]),
+            SourceKind::CloudShell
+        );
         assert_eq!(kind(&[]), SourceKind::Imds);
         let env = Env::from_vars::<&str, &str>([]).with_file(ARC_HIMDS_LINUX);
         if !cfg!(windows) {
@@ -399,36 +425,78 @@ mod tests {
             assert_eq!(d.kind, SourceKind::AzureArc);
             assert_eq!(d.decided_by, [ARC_HIMDS_LINUX]);
         }
-        let d = detect(&Env::from_vars([("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9999")])).unwrap();
-        assert_eq!(d.endpoint, "http://127.0.0.1:9999/metadata/identity/oauth2/token");
+        let d = detect(&Env::from_vars([(
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+            "http://127.0.0.1:9999",
+        )]))
+        .unwrap();
+        assert_eq!(
+            d.endpoint,
+            "http://127.0.0.1:9999/metadata/identity/oauth2/token"
+        );
         assert_eq!(d.decided_by, ["AZURE_POD_IDENTITY_AUTHORITY_HOST"]);
     }
 
     #[test]
     fn malformed_variables_are_named() {
-        let e = detect(&Env::from_vars([("IDENTITY_ENDPOINT", "nope"), ("IDENTITY_HEADER", "h")])).unwrap_err();
-        assert!(e.to_string().starts_with("invalid IDENTITY_ENDPOINT"), "{e}");
-        let e = detect(&Env::from_vars([("IDENTITY_ENDPOINT", "https://x/"), ("IDENTITY_HEADER", "h"), ("IDENTITY_SERVER_THUMBPRINT", "abc")])).unwrap_err();
+        let e = detect(&Env::from_vars([
+            ("IDENTITY_ENDPOINT", "nope"),
+            ("IDENTITY_HEADER", "h"),
+        ]))
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("invalid IDENTITY_ENDPOINT"),
+            "{e}"
+        );
+        let e = detect(&Env::from_vars([
+            ("IDENTITY_ENDPOINT", "https://x/"),
+            ("IDENTITY_HEADER", "h"),
+            ("IDENTITY_SERVER_THUMBPRINT", "abc"),
+        ]))
+        .unwrap_err();
         assert!(e.to_string().contains("IDENTITY_SERVER_THUMBPRINT"), "{e}");
     }
 
     #[test]
     fn debug_never_shows_the_secret() {
-        let d = detect(&Env::from_vars([("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi"), ("IDENTITY_HEADER", "sup3r-s3cret")])).unwrap();
+        let d = detect(&Env::from_vars([
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi"),
+            ("IDENTITY_HEADER", "sup3r-s3cret"),
+        ]))
+        .unwrap();
         let s = format!("{d:?} {d:#?}");
         assert!(!s.contains("sup3r-s3cret"), "{s}");
     }
 
     #[test]
     fn unsupported_selectors() {
-        let sf = detect(&Env::from_vars([("IDENTITY_ENDPOINT", "https://127.0.0.1:2377/x"), ("IDENTITY_HEADER", "h"), ("IDENTITY_SERVER_THUMBPRINT", "0123456789ABCDEF0123456789ABCDEF01234567")])).unwrap();
+        let sf = detect(&Env::from_vars([
+            ("IDENTITY_ENDPOINT", "https://127.0.0.1:2377/x"),
+            ("IDENTITY_HEADER", "h"),
+            (
+                "IDENTITY_SERVER_THUMBPRINT",
+                "0123456789ABCDEF0123456789ABCDEF01234567",
+            ),
+        ]))
+        .unwrap();
         let uami = ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001").unwrap();
-        assert!(matches!(check_identity(&sf.resolved, &uami), Err(Error::Unsupported(_))));
+        assert!(matches!(
+            check_identity(&sf.resolved, &uami),
+            Err(Error::Unsupported(_))
+        ));
         assert!(check_identity(&sf.resolved, &ManagedIdentity::SystemAssigned).is_ok());
-        let cs = detect(&Env::from_vars([("MSI_ENDPOINT", "http://localhost:50342/oauth2/token")])).unwrap();
+        let cs = detect(&Env::from_vars([(
+            "MSI_ENDPOINT",
+            "http://localhost:50342/oauth2/token",
+        )]))
+        .unwrap();
         let e = check_identity(&cs.resolved, &ManagedIdentity::SystemAssigned).unwrap_err();
         assert!(e.to_string().contains("700229"), "{e}");
-        let ml = detect(&Env::from_vars([("MSI_ENDPOINT", "http://127.0.0.1:1/ml"), ("MSI_SECRET", "s")])).unwrap();
+        let ml = detect(&Env::from_vars([
+            ("MSI_ENDPOINT", "http://127.0.0.1:1/ml"),
+            ("MSI_SECRET", "s"),
+        ]))
+        .unwrap();
         let by_object = ManagedIdentity::object_id("b1b1b1b1-0000-4000-8000-000000000001").unwrap();
         assert!(check_identity(&ml.resolved, &by_object).is_err());
         assert!(check_identity(&ml.resolved, &uami).is_ok());

@@ -43,7 +43,12 @@ pub(crate) fn token_type(t: Option<&str>) -> Cow<'static, str> {
     match t {
         None => Cow::Borrowed("Bearer"),
         Some(t) if t.eq_ignore_ascii_case("bearer") => Cow::Borrowed("Bearer"),
-        Some(t) => Cow::Owned(t.chars().filter(|c| c.is_ascii_graphic()).take(32).collect()),
+        Some(t) => Cow::Owned(
+            t.chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(32)
+                .collect(),
+        ),
     }
 }
 
@@ -71,10 +76,20 @@ pub(crate) fn parse_success(
     let token = body
         .access_token
         .ok_or_else(|| invalid(url, "the 200 body has no `access_token`"))?;
-    if secrecy::ExposeSecret::expose_secret(&token).trim().is_empty() {
+    if secrecy::ExposeSecret::expose_secret(&token)
+        .trim()
+        .is_empty()
+    {
         return Err(invalid(url, "`access_token` is empty"));
     }
-    check_echo(&body.client_id, &body.object_id, &body.msi_res_id, identity, echo_required, url)?;
+    check_echo(
+        &body.client_id,
+        &body.object_id,
+        &body.msi_res_id,
+        identity,
+        echo_required,
+        url,
+    )?;
     let mut fields = serde_json::Map::new();
     if let Some(v) = body.expires_on {
         fields.insert("expires_on".into(), v);
@@ -116,7 +131,6 @@ fn check_echo(
         ManagedIdentity::ClientId(_) => ("client_id", as_str(client_id)),
         ManagedIdentity::ObjectId(_) => ("object_id", as_str(object_id)),
         ManagedIdentity::ResourceId(_) => ("msi_res_id", as_str(msi_res_id)),
-        _ => return Ok(()),
     };
     let want = identity.value().unwrap_or_default();
     match got {
@@ -209,8 +223,14 @@ mod tests {
     #[test]
     fn error_shapes() {
         assert_eq!(
-            error_fields(br#"{"error":"invalid_request","error_description":"Identity not found"}"#, &[]),
-            (Some("invalid_request".into()), Some("Identity not found".into()))
+            error_fields(
+                br#"{"error":"invalid_request","error_description":"Identity not found"}"#,
+                &[]
+            ),
+            (
+                Some("invalid_request".into()),
+                Some("Identity not found".into())
+            )
         );
         assert_eq!(
             error_fields(br#"{"error":{"code":"SecretHeaderNotFound","message":"Secret is not found in the request headers.","correlationId":"x"}}"#, &[]),
@@ -221,7 +241,10 @@ mod tests {
             (None, Some("No User Assigned Identity found".into()))
         );
         let (c, m) = error_fields(b"<html>bad gateway hdr-secret</html>", &["hdr-secret"]);
-        assert_eq!((c, m.as_deref()), (None, Some("<html>bad gateway [redacted]</html>")));
+        assert_eq!(
+            (c, m.as_deref()),
+            (None, Some("<html>bad gateway [redacted]</html>"))
+        );
     }
 
     #[test]
@@ -232,14 +255,50 @@ mod tests {
         assert_eq!(ok.expires_on_unix(), 1_800_086_399);
         let wrong = parse_success(reply(200, r#"{"access_token":"eyJ.a.b","expires_in":"86399","client_id":"a3a3a3a3-0000-4000-8000-000000000003"}"#), &uami, false, now, "u").unwrap_err();
         assert!(wrong.to_string().contains("different identity"), "{wrong}");
-        let missing = parse_success(reply(200, r#"{"access_token":"eyJ.a.b","expires_in":"86399"}"#), &uami, true, now, "u").unwrap_err();
+        let missing = parse_success(
+            reply(200, r#"{"access_token":"eyJ.a.b","expires_in":"86399"}"#),
+            &uami,
+            true,
+            now,
+            "u",
+        )
+        .unwrap_err();
         assert!(missing.to_string().contains("does not echo"), "{missing}");
-        assert!(parse_success(reply(200, r#"{"access_token":"eyJ.a.b","expires_in":"86399"}"#), &uami, false, now, "u").is_ok());
-        let e = parse_success(reply(200, r#"{"expires_in":"86399"}"#), &uami, false, now, "u").unwrap_err();
+        assert!(
+            parse_success(
+                reply(200, r#"{"access_token":"eyJ.a.b","expires_in":"86399"}"#),
+                &uami,
+                false,
+                now,
+                "u"
+            )
+            .is_ok()
+        );
+        let e = parse_success(
+            reply(200, r#"{"expires_in":"86399"}"#),
+            &uami,
+            false,
+            now,
+            "u",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("no `access_token`"));
-        let e = parse_success(reply(200, r#"{"access_token":"eyJ.secret-part.sig""#), &uami, false, now, "u").unwrap_err();
+        let e = parse_success(
+            reply(200, r#"{"access_token":"eyJ.secret-part.sig""#),
+            &uami,
+            false,
+            now,
+            "u",
+        )
+        .unwrap_err();
         assert!(!e.to_string().contains("secret-part"), "{e}");
-        let e = parse_success(reply(200, r#"{"access_token":"x","expires_on":"1"}"#), &uami, false, now, "u");
+        let e = parse_success(
+            reply(200, r#"{"access_token":"x","expires_on":"1"}"#),
+            &uami,
+            false,
+            now,
+            "u",
+        );
         assert!(e.is_ok(), "expires_on=1 means 1 s from now");
     }
 

@@ -1,0 +1,92 @@
+//! Exit codes (README "Exit codes") and how an error chain is printed: the `{:#}` chain once,
+//! then the hint and Entra's support ids on their own lines. Never a token.
+
+use std::process::ExitCode;
+
+use ficx::{Error, Leg};
+
+/// Success (a broken pipe on stdout also counts).
+pub(crate) const OK: u8 = 0;
+/// Anything else (a bug, an unexpected I/O error).
+pub(crate) const OTHER: u8 = 1;
+/// Bad usage or invalid input, caught before any network call.
+pub(crate) const USAGE: u8 = 2;
+/// The managed-identity leg failed.
+pub(crate) const MANAGED_IDENTITY: u8 = 3;
+/// Entra rejected the exchange (configuration).
+pub(crate) const EXCHANGE_REJECTED: u8 = 4;
+/// Transient failure after retries.
+pub(crate) const TRANSIENT: u8 = 5;
+
+/// An error the CLI raises itself for bad input (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Usage(pub(crate) String);
+
+/// The library error in an anyhow chain, if any.
+pub(crate) fn find_error(e: &anyhow::Error) -> Option<&Error> {
+    e.chain().find_map(|c| c.downcast_ref::<Error>())
+}
+
+/// The exit code for an error chain.
+pub(crate) fn code_for(e: &anyhow::Error) -> u8 {
+    if e.chain().any(|c| c.downcast_ref::<Usage>().is_some()) {
+        return USAGE;
+    }
+    match find_error(e) {
+        Some(err) => code_for_error(err),
+        None => OTHER,
+    }
+}
+
+/// The exit code for a library error.
+pub(crate) fn code_for_error(err: &Error) -> u8 {
+    if err.is_usage() {
+        return USAGE;
+    }
+    if err.is_transient() {
+        return TRANSIENT;
+    }
+    match err {
+        Error::Exchange(_) => EXCHANGE_REJECTED,
+        Error::InvalidResponse { leg: Leg::Exchange, .. } => OTHER,
+        Error::Store(_) => OTHER,
+        _ if err.leg() == Some(Leg::ManagedIdentity) => MANAGED_IDENTITY,
+        _ => OTHER,
+    }
+}
+
+/// True when the chain is a broken pipe on stdout.
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Print the error to stderr and return its exit code.
+pub(crate) fn report(e: &anyhow::Error) -> ExitCode {
+    if is_broken_pipe(e) {
+        return ExitCode::from(OK);
+    }
+    eprintln!("error: {e:#}");
+    if let Some(err) = find_error(e) {
+        if let Some(h) = err.hint() {
+            eprintln!("hint: {h}");
+        }
+        if let Some(entra) = err.entra() {
+            let ids: Vec<String> = [
+                entra.trace_id.as_deref().map(|t| format!("trace id {t}")),
+                entra.correlation_id.as_deref().map(|c| format!("correlation id {c}")),
+                entra.timestamp.as_deref().map(|t| format!("at {t}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !ids.is_empty() {
+                eprintln!("entra: {}", ids.join(", "));
+            }
+        }
+    }
+    ExitCode::from(code_for(e))
+}

@@ -1,0 +1,113 @@
+//! The `ficx` binary: clap parsing into plain data, one file per subcommand, and the mapping of
+//! errors to exit codes (`exit.rs`). No protocol logic lives here: everything goes through the
+//! `ficx` library, which makes this binary the library's first outside user.
+
+mod demo;
+mod emulate;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Azure cross-tenant tokens without secrets: a managed identity, trusted by a multi-tenant app
+/// through a federated identity credential, exchanged for app-only tokens in other tenants.
+///
+/// Exit codes: 0 success; 1 other error; 2 bad usage or invalid input (no network call made);
+/// 3 managed-identity leg failed; 4 exchange rejected by Entra (configuration); 5 transient
+/// failure after retries.
+#[derive(Debug, Parser)]
+#[command(name = "ficx", version, propagate_version = true, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace). Never prints a secret.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole flow against the embedded emulator and explain each step.
+    ///
+    /// Starts the emulator with its default directory (a home tenant with a user-assigned managed
+    /// identity and a multi-tenant app trusting it, two customer tenants where the app is
+    /// provisioned, one where it is not), then gets tokens for two customer tenants with one MI
+    /// request, shows a cached call, and diagnoses the tenant that fails.
+    ///
+    /// Example:
+    ///   ficx demo
+    Demo,
+    /// Run the emulator of the managed-identity endpoints and of Entra in the foreground.
+    ///
+    /// Prints the environment a client needs (`export` lines, or JSON with --print-env json),
+    /// then serves until Ctrl-C.
+    ///
+    /// Examples:
+    ///   ficx emulate
+    ///   eval "$(ficx emulate --print-env sh &)"   # in a script: see README
+    ///   ficx emulate --config my-directory.toml --source app-service
+    ///   ficx emulate --print-default-config > my-directory.toml
+    Emulate(emulate::EmulateArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example:
+    ///   ficx completions bash > /etc/bash_completion.d/ficx
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let level = match verbose {
+        0 => "warn",
+        1 => "ficx=info",
+        2 => "ficx=debug",
+        _ => "ficx=trace",
+    };
+    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Parse, run, map the outcome to an exit code.
+pub(crate) fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "ficx", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Demo => runtime(false).and_then(|rt| rt.block_on(demo::run())),
+        Command::Emulate(args) => runtime(true).and_then(|rt| rt.block_on(emulate::run(args))),
+    };
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => exit::report(&e),
+    }
+}
+
+fn runtime(multi_thread: bool) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut b = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    Ok(b.enable_all().build()?)
+}

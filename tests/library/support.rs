@@ -1,0 +1,123 @@
+//! Shared set-up: an emulator with a shared manual clock, and exchangers pointed at it.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, defaults};
+use ficx::{Env, Exchanger, ExchangerBuilder, HttpOptions, ManagedIdentity, ManagedIdentitySource, ManualClock, TrustRoots};
+
+pub struct Lab {
+    pub emu: EmulatorHandle,
+    pub clock: Arc<ManualClock>,
+}
+
+impl Lab {
+    pub async fn start() -> Self {
+        Self::with_config(EmulatorConfig::default_config()).await
+    }
+
+    pub async fn with_config(config: EmulatorConfig) -> Self {
+        let clock = Arc::new(ManualClock::starting_now());
+        let emu = Emulator::builder(config)
+            .clock(clock.clone())
+            .start()
+            .await
+            .expect("emulator starts");
+        Self { emu, clock }
+    }
+
+    /// The environment a client on `source` sees (nothing from the real process environment).
+    pub fn env(&self, source: Endpoint) -> Env {
+        let mut env = Env::from_vars(self.emu.env(source));
+        if source == Endpoint::AzureArc {
+            env = env.with_var("FICX_ARC_KEY_DIR", self.emu.arc_key_dir().display().to_string());
+        }
+        env
+    }
+
+    pub fn http(&self) -> HttpOptions {
+        HttpOptions::default()
+            .trust_roots(TrustRoots::ExtraOnly)
+            .ca_pem(self.emu.ca_pem())
+    }
+
+    /// An exchanger for the default app, `identity` on `source`.
+    pub fn builder(&self, source: Endpoint, identity: ManagedIdentity) -> ExchangerBuilder {
+        Exchanger::builder()
+            .client_id(defaults::APP_CLIENT_ID)
+            .managed_identity(identity)
+            .authority_host(self.emu.authority_url())
+            .env(self.env(source))
+            .http(self.http())
+            .clock(self.clock.clone())
+    }
+
+    /// The usual exchanger: IMDS, the trusted UAMI by client id.
+    pub fn exchanger(&self) -> Exchanger {
+        self.builder(Endpoint::Imds, trusted()).build().expect("exchanger builds")
+    }
+
+    pub fn mi_source(&self, source: Endpoint, identity: ManagedIdentity) -> Result<ManagedIdentitySource, ficx::Error> {
+        ManagedIdentitySource::builder()
+            .identity(identity)
+            .env(self.env(source))
+            .http(self.http())
+            .clock(self.clock.clone())
+            .build()
+    }
+
+    pub fn count(&self, e: Endpoint) -> usize {
+        self.emu.log().count(e)
+    }
+}
+
+pub fn trusted() -> ManagedIdentity {
+    ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID).unwrap()
+}
+
+pub fn claims(token: &ficx::AccessToken) -> ficx::jwt::JwtView {
+    use secrecy::ExposeSecret;
+    ficx::jwt::decode_unverified(token.secret().expose_secret()).expect("a JWT")
+}
+
+/// A config with `n` extra foreign tenants where the app is provisioned (Graph role in each).
+pub fn config_with_tenants(n: usize) -> EmulatorConfig {
+    use ficx::emulator::{RoleAssignmentConfig, ServicePrincipalConfig, TenantConfig};
+    let mut c = EmulatorConfig::default_config();
+    for i in 0..n {
+        let id = format!("77777777-0000-4000-8000-{:012}", i);
+        c.tenants.push(TenantConfig {
+            id: id.clone(),
+            domains: vec![format!("customer{i}.onmicrosoft.com")],
+            display_name: None,
+        });
+        c.service_principals.push(ServicePrincipalConfig {
+            app: defaults::APP_NAME.into(),
+            tenant: id.clone(),
+            object_id: None,
+            visible_after_secs: 0,
+        });
+        c.role_assignments.push(RoleAssignmentConfig {
+            app: defaults::APP_NAME.into(),
+            tenant: id,
+            resource: defaults::GRAPH_RESOURCE.into(),
+            roles: vec!["Application.Read.All".into()],
+        });
+    }
+    c
+}
+
+pub fn customer(i: usize) -> String {
+    format!("customer{i}.onmicrosoft.com")
+}
+
+/// Wait (real time, bounded) until `f` holds; for background work such as refresh-ahead.
+pub async fn eventually(what: &str, f: impl Fn() -> bool) {
+    for _ in 0..2000 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
