@@ -1,0 +1,1 @@
+//! Python SDK compatibility (phase 2; not yet written).
