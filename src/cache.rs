@@ -378,12 +378,14 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
                     Ok(token)
                 }
                 Err(err) => {
-                    stats.failed_fetches.fetch_add(1, Ordering::Relaxed);
                     let n = task_slot.failures.fetch_add(1, Ordering::AcqRel) + 1;
                     let wait = failure_backoff(n, err.retry_after());
                     task_slot
                         .next_attempt_ms
                         .store(unix_ms(now + wait), Ordering::Release);
+                    // Counted after the back-off is recorded, so an observer of the counter
+                    // sees the back-off in force.
+                    stats.failed_fetches.fetch_add(1, Ordering::Release);
                     let has_token = task_slot.current.load().is_some();
                     if !has_token && let Some(ra) = err.retry_after() {
                         *task_slot.blocked.lock().unwrap_or_else(|p| p.into_inner()) =

@@ -172,18 +172,43 @@ impl Exchanger {
 
     /// Token exchanges started so far (misses and refreshes, over all tenants).
     pub fn exchange_count(&self) -> u64 {
-        self.inner
-            .tenants
-            .values()
-            .iter()
-            .map(|s| {
-                s.cache
-                    .stats
-                    .fetches
-                    .load(std::sync::atomic::Ordering::Relaxed)
-            })
-            .sum()
+        self.stats().exchanges
     }
+
+    /// Counters of cache and exchange activity, summed over tenants.
+    pub fn stats(&self) -> ExchangerStats {
+        use std::sync::atomic::Ordering::Acquire;
+        let mut s = ExchangerStats::default();
+        for slot in self.inner.tenants.values() {
+            let c = &slot.cache.stats;
+            s.tenants += 1;
+            s.exchanges += c.fetches.load(Acquire);
+            s.failed_exchanges += c.failed_fetches.load(Acquire);
+            s.background_refreshes += c.background_refreshes.load(Acquire);
+            s.stale_served += c.stale_served.load(Acquire);
+        }
+        s.assertion_fetches = self.inner.mi.as_ref().map_or(0, |m| m.fetch_count());
+        s
+    }
+}
+
+/// A snapshot of an [`Exchanger`]'s activity (cache hits are deliberately not counted: a shared
+/// counter on the hit path would cost more than the hit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExchangerStats {
+    /// Tenants seen.
+    pub tenants: u64,
+    /// Exchanges started (cache misses and refreshes).
+    pub exchanges: u64,
+    /// Exchanges that failed (after retries).
+    pub failed_exchanges: u64,
+    /// Exchanges started in the background by refresh-ahead.
+    pub background_refreshes: u64,
+    /// Times a still-valid token was served because its refresh failed.
+    pub stale_served: u64,
+    /// MI token fetches started (when the source is a managed identity).
+    pub assertion_fetches: u64,
 }
 
 /// One foreign tenant's credential: `get_token(scope)`. Cheap to clone; shares the exchanger's

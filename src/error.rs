@@ -2,7 +2,7 @@
 //! questions callers ask of a failure: is it transient, which AADSTS code, and what is the fix.
 //!
 //! Nothing in here ever holds a token, an assertion or a platform secret: MI *error* bodies are
-//! excerpted (success bodies never are), and excerpts pass through [`redact`] first.
+//! excerpted (success bodies never are), and excerpts are redacted first.
 
 use std::fmt;
 use std::time::Duration;

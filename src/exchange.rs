@@ -147,7 +147,12 @@ pub(crate) fn parse_error(
                 .collect(),
             description: f
                 .error_description
-                .map(|d| redact(&d.replace("\r\n", "\n"), &secrets, 2000).replace("  ", " "))
+                .map(|d| {
+                    d.lines()
+                        .map(|l| redact(l, &secrets, 2000))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
                 .unwrap_or_default(),
             trace_id: f.trace_id.map(clean),
             correlation_id: f.correlation_id.map(clean),
@@ -287,6 +292,11 @@ mod tests {
             (401, &[700213][..], Some("1"))
         );
         assert!(!format!("{e} {e:?}").contains("assertion-text"));
+        assert_eq!(
+            ee.summary(),
+            "No matching federated identity record found for presented assertion subject 'x'. [redacted]"
+        );
+        assert!(!e.to_string().contains("Trace ID"), "{e}");
         assert_eq!(e.aadsts(), Some(700213));
         assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(3)));
     }

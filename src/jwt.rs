@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::clock::from_unix;
@@ -55,12 +56,14 @@ pub fn decode_unverified(token: &str) -> Result<JwtView, Error> {
     if token.split('.').count() != 3 {
         return Err(bad("expected three dot-separated parts"));
     }
-    let header =
-        jsonwebtoken::decode_header(token).map_err(|_| bad("the header is not base64url JSON"))?;
-    let header = match serde_json::to_value(header) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
+    // The header is read as plain JSON (not jsonwebtoken's `Header`) so that any `alg`, even one
+    // jsonwebtoken does not know, can still be shown.
+    let first = token.split('.').next().unwrap_or_default();
+    let header: Map<String, Value> = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(first.trim_end_matches('='))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| bad("the header is not base64url JSON"))?;
     let claims: Map<String, Value> = jsonwebtoken::dangerous::insecure_decode_claims(token)
         .map_err(|_| bad("the claims are not base64url JSON"))?;
     Ok(JwtView { header, claims })
@@ -127,7 +130,6 @@ impl JwtView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
 
     fn jwt(claims: &str) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -61,7 +61,7 @@
 #![forbid(unsafe_code)]
 
 pub mod assertion;
-pub(crate) mod cache;
+pub mod cache;
 pub mod clock;
 pub mod credential;
 pub mod env;
@@ -89,7 +89,7 @@ pub use cache::{
     REFRESH_FAILURE_MAX_BACKOFF_SECS, STALE_MARGIN_SECS,
 };
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use credential::{Exchanger, ExchangerBuilder, TenantCredential};
+pub use credential::{Exchanger, ExchangerBuilder, ExchangerStats, TenantCredential};
 pub use env::Env;
 pub use error::{EntraError, Error, Leg, MiError, SourceKind, TransportKind};
 pub use exchange::JWT_BEARER;

@@ -22,6 +22,3 @@ mod retries;
 
 #[path = "library/exchange.rs"]
 mod exchange;
-
-#[path = "library/redaction.rs"]
-mod redaction;

@@ -19,7 +19,9 @@ fn now() -> Instant {
 pub(crate) async fn run() -> anyhow::Result<()> {
     let started = now();
     println!("ficx demo: managed identity → federated credential → tokens in customer tenants,");
-    println!("against the embedded emulator (real HTTPS on loopback, real RS256 tokens; no Azure).\n");
+    println!(
+        "against the embedded emulator (real HTTPS on loopback, real RS256 tokens; no Azure).\n"
+    );
 
     let t = now();
     let emu = Emulator::start(EmulatorConfig::default_config())
@@ -43,22 +45,46 @@ pub(crate) async fn run() -> anyhow::Result<()> {
 
     let exchanger = Exchanger::builder()
         .client_id(defaults::APP_CLIENT_ID)
-        .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+        .managed_identity(ManagedIdentity::client_id(
+            defaults::UAMI_TRUSTED_CLIENT_ID,
+        )?)
         .authority_host(emu.authority_url())
         .env(Env::from_vars(emu.env(Endpoint::Imds)))
-        .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+        .http(
+            HttpOptions::default()
+                .trust_roots(TrustRoots::ExtraOnly)
+                .ca_pem(emu.ca_pem()),
+        )
         .build()?;
 
-    println!("1. The managed identity's token, which is the assertion (leg 1, {}):", exchanger.detection().map(|d| d.kind.to_string()).unwrap_or_default());
-    let assertion = exchanger.assertion().await.context("getting the MI token")?;
+    println!(
+        "1. The managed identity's token, which is the assertion (leg 1, {}):",
+        exchanger
+            .detection()
+            .map(|d| d.kind.to_string())
+            .unwrap_or_default()
+    );
+    let assertion = exchanger
+        .assertion()
+        .await
+        .context("getting the MI token")?;
     let view = decode_unverified(assertion.secret().expose_secret())?;
-    println!("   the federated credential on {} must hold exactly:", defaults::APP_NAME);
+    println!(
+        "   the federated credential on {} must hold exactly:",
+        defaults::APP_NAME
+    );
     println!("     issuer    {}", view.str_claim("iss").unwrap_or("?"));
-    println!("     subject   {}   (the MI's object id, not its client id)", view.str_claim("sub").unwrap_or("?"));
+    println!(
+        "     subject   {}   (the MI's object id, not its client id)",
+        view.str_claim("sub").unwrap_or("?")
+    );
     println!("     audience  {}\n", view.audience().unwrap_or("?"));
 
     println!("2. Exchange for two customer tenants (leg 2, one assertion shared):");
-    for tenant in [defaults::CONTOSO_TENANT_DOMAIN, defaults::NORTHWIND_TENANT_DOMAIN] {
+    for tenant in [
+        defaults::CONTOSO_TENANT_DOMAIN,
+        defaults::NORTHWIND_TENANT_DOMAIN,
+    ] {
         let t = now();
         let token = exchanger
             .token(tenant, defaults::GRAPH_RESOURCE)
@@ -101,7 +127,9 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         .token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE)
         .await
     {
-        Ok(_) => anyhow::bail!("the emulator issued a token for a tenant without a service principal"),
+        Ok(_) => {
+            anyhow::bail!("the emulator issued a token for a tenant without a service principal")
+        }
         Err(e) => {
             println!("   ✗ {}: {e}", defaults::TAILSPIN_TENANT_DOMAIN);
             if let Some(h) = e.hint() {

@@ -118,7 +118,10 @@ pub(crate) async fn run(args: EmulateArgs) -> anyhow::Result<()> {
     vars.push(("FICX_CA_FILE".into(), emu.ca_file().display().to_string()));
     if args.config.is_none() {
         vars.push(("FICX_CLIENT_ID".into(), defaults::APP_CLIENT_ID.into()));
-        vars.push(("FICX_MI_CLIENT_ID".into(), defaults::UAMI_TRUSTED_CLIENT_ID.into()));
+        vars.push((
+            "FICX_MI_CLIENT_ID".into(),
+            defaults::UAMI_TRUSTED_CLIENT_ID.into(),
+        ));
     }
     match args.print_env {
         EnvFormat::Sh => {

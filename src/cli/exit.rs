@@ -49,7 +49,9 @@ pub(crate) fn code_for_error(err: &Error) -> u8 {
     }
     match err {
         Error::Exchange(_) => EXCHANGE_REJECTED,
-        Error::InvalidResponse { leg: Leg::Exchange, .. } => OTHER,
+        Error::InvalidResponse {
+            leg: Leg::Exchange, ..
+        } => OTHER,
         Error::Store(_) => OTHER,
         _ if err.leg() == Some(Leg::ManagedIdentity) => MANAGED_IDENTITY,
         _ => OTHER,
@@ -77,7 +79,10 @@ pub(crate) fn report(e: &anyhow::Error) -> ExitCode {
         if let Some(entra) = err.entra() {
             let ids: Vec<String> = [
                 entra.trace_id.as_deref().map(|t| format!("trace id {t}")),
-                entra.correlation_id.as_deref().map(|c| format!("correlation id {c}")),
+                entra
+                    .correlation_id
+                    .as_deref()
+                    .map(|c| format!("correlation id {c}")),
                 entra.timestamp.as_deref().map(|t| format!("at {t}")),
             ]
             .into_iter()

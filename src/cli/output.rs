@@ -1,7 +1,7 @@
 //! Output helpers: human durations and times, and the ✓/✗ marks (plain text when stdout is not a
 //! terminal is the same text: the marks are ordinary characters).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// `1h 2m 3s`-style, at most two units.
 pub(crate) fn human_duration(d: Duration) -> String {
@@ -20,18 +20,6 @@ pub(crate) fn human_duration(d: Duration) -> String {
         (0, _) => format!("{m}m {sec}s"),
         _ => format!("{h}h {m}m"),
     }
-}
-
-/// RFC 3339 UTC.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| secs.to_string())
 }
 
 /// A GUID shortened for narration: `11111111…`.
@@ -53,6 +41,5 @@ mod tests {
         assert_eq!(human_duration(Duration::from_secs(86_399)), "23h 59m");
         assert_eq!(human_duration(Duration::from_micros(420)), "420 µs");
         assert_eq!(human_duration(Duration::from_micros(12_345)), "12.3 ms");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_800_000_000)), "2027-01-15T08:00:00Z");
     }
 }

@@ -1,6 +1,6 @@
 //! Leg 1: the managed-identity endpoints. [`detect`] picks the source from the environment in
 //! the documented order; one file per endpoint kind holds only that kind's request shape and
-//! quirks; [`reply`] parses what they all answer.
+//! quirks; `reply` parses what they all answer.
 //!
 //! Detection order (protocol.md §2.1, first match wins):
 //!

@@ -20,9 +20,16 @@ async fn every_expiry_shape_parses_to_the_token_exp() {
     ] {
         lab.emu.faults().set_expiry_format(Endpoint::Imds, format);
         let mi = lab.mi_source(Endpoint::Imds, trusted()).unwrap();
-        let t = mi.token("api://AzureADTokenExchange").await.unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        let t = mi
+            .token("api://AzureADTokenExchange")
+            .await
+            .unwrap_or_else(|e| panic!("{format:?}: {e}"));
         let exp = claims(&t).exp_unix().unwrap();
         let diff = (t.expires_on_unix() - exp).abs();
-        assert!(diff <= 1, "{format:?}: parsed {} vs exp {exp}", t.expires_on_unix());
+        assert!(
+            diff <= 1,
+            "{format:?}: parsed {} vs exp {exp}",
+            t.expires_on_unix()
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use ficx::RetryPolicy;
 use ficx::emulator::{Endpoint, Fault, Times, defaults};
 
-use crate::support::{Lab, eventually, trusted};
+use crate::support::{Lab, eventually, served_newer, trusted};
 
 const T: &str = defaults::CONTOSO_TENANT_DOMAIN;
 const S: &str = defaults::GRAPH_RESOURCE;
@@ -17,17 +17,29 @@ async fn refresh_ahead_serves_the_old_token_while_one_refresh_runs() {
     let first = x.token(T, S).await.unwrap();
     let refresh_on = first.refresh_on().expect("refresh time set");
     let life = first.expires_on().duration_since(refresh_on).unwrap();
-    assert_eq!(life, Duration::from_secs(ficx::DEFAULT_EXPIRY_BUFFER_SECS), "1-hour tokens refresh 5 min before expiry");
-    lab.clock.advance(refresh_on.duration_since(std::time::SystemTime::now()).unwrap_or_default() + Duration::from_secs(5));
+    assert_eq!(
+        life,
+        Duration::from_secs(ficx::DEFAULT_EXPIRY_BUFFER_SECS),
+        "1-hour tokens refresh 5 min before expiry"
+    );
+    lab.clock
+        .advance(refresh_on.duration_since(lab_now(&lab)).unwrap() + Duration::from_secs(5));
     for _ in 0..50 {
         let t = x.token(T, S).await.unwrap();
         assert!(t.expires_on() >= first.expires_on());
     }
     eventually("one background refresh", || lab.count(Endpoint::Token) == 2).await;
-    let fresh = x.token(T, S).await.unwrap();
-    assert!(fresh.expires_on() > first.expires_on());
-    assert_eq!(lab.count(Endpoint::Token), 2, "exactly one refresh, no storm");
-    assert_eq!(lab.count(Endpoint::Imds), 1, "the assertion (24 h) was reused");
+    served_newer(&x, T, S, first.expires_on()).await;
+    assert_eq!(
+        lab.count(Endpoint::Token),
+        2,
+        "exactly one refresh, no storm"
+    );
+    assert_eq!(
+        lab.count(Endpoint::Imds),
+        1,
+        "the assertion (24 h) was reused"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,8 +49,15 @@ async fn server_refresh_in_is_honoured() {
     let lab = Lab::with_config(config).await;
     let x = lab.exchanger();
     let t = x.token(T, S).await.unwrap();
-    let ahead = t.refresh_on().unwrap().duration_since(lab_now(&lab)).unwrap();
-    assert!(ahead <= Duration::from_secs(600) && ahead >= Duration::from_secs(598), "{ahead:?}");
+    let ahead = t
+        .refresh_on()
+        .unwrap()
+        .duration_since(lab_now(&lab))
+        .unwrap();
+    assert!(
+        ahead <= Duration::from_secs(600) && ahead >= Duration::from_secs(598),
+        "{ahead:?}"
+    );
 }
 
 fn lab_now(lab: &Lab) -> std::time::SystemTime {
@@ -49,40 +68,92 @@ fn lab_now(lab: &Lab) -> std::time::SystemTime {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_refresh_keeps_serving_then_recovers() {
     let lab = Lab::start().await;
-    let x = lab.builder(Endpoint::Imds, trusted()).retry(RetryPolicy::none()).build().unwrap();
+    let x = lab
+        .builder(Endpoint::Imds, trusted())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
     let first = x.token(T, S).await.unwrap();
-    lab.emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Always);
-    let past_refresh = first.refresh_on().unwrap().duration_since(lab_now(&lab)).unwrap() + Duration::from_secs(1);
+    lab.emu.faults().inject(
+        Endpoint::Token,
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+            body: None,
+        },
+        Times::Always,
+    );
+    let past_refresh = first
+        .refresh_on()
+        .unwrap()
+        .duration_since(lab_now(&lab))
+        .unwrap()
+        + Duration::from_secs(1);
     lab.clock.advance(past_refresh);
     for _ in 0..20 {
-        assert_eq!(x.token(T, S).await.unwrap().expires_on(), first.expires_on());
+        assert_eq!(
+            x.token(T, S).await.unwrap().expires_on(),
+            first.expires_on()
+        );
     }
-    eventually("the failed refresh", || lab.count(Endpoint::Token) == 2).await;
+    eventually("the failed refresh recorded", || {
+        x.stats().failed_exchanges == 1
+    })
+    .await;
+    assert_eq!(lab.count(Endpoint::Token), 2);
     for _ in 0..20 {
-        assert_eq!(x.token(T, S).await.unwrap().expires_on(), first.expires_on());
+        assert_eq!(
+            x.token(T, S).await.unwrap().expires_on(),
+            first.expires_on()
+        );
     }
-    assert_eq!(lab.count(Endpoint::Token), 2, "back-off: no new attempt yet");
-    lab.clock.advance(Duration::from_secs(ficx::REFRESH_FAILURE_INITIAL_BACKOFF_SECS + 1));
-    assert_eq!(x.token(T, S).await.unwrap().expires_on(), first.expires_on());
-    eventually("the second attempt", || lab.count(Endpoint::Token) == 3).await;
+    assert_eq!(
+        lab.count(Endpoint::Token),
+        2,
+        "back-off: no new attempt yet"
+    );
+    lab.clock.advance(Duration::from_secs(
+        ficx::REFRESH_FAILURE_INITIAL_BACKOFF_SECS + 1,
+    ));
+    assert_eq!(
+        x.token(T, S).await.unwrap().expires_on(),
+        first.expires_on()
+    );
+    eventually("the second attempt recorded", || {
+        x.stats().failed_exchanges == 2
+    })
+    .await;
+    assert_eq!(lab.count(Endpoint::Token), 3);
     lab.emu.faults().clear();
-    lab.clock.advance(Duration::from_secs(2 * ficx::REFRESH_FAILURE_INITIAL_BACKOFF_SECS + 1));
+    lab.clock.advance(Duration::from_secs(
+        2 * ficx::REFRESH_FAILURE_INITIAL_BACKOFF_SECS + 1,
+    ));
     let _ = x.token(T, S).await.unwrap();
     eventually("the successful refresh", || lab.count(Endpoint::Token) == 4).await;
-    let fresh = x.token(T, S).await.unwrap();
-    assert!(fresh.expires_on() > first.expires_on(), "the refreshed token is served");
+    served_newer(&x, T, S, first.expires_on()).await;
+    assert_eq!(lab.count(Endpoint::Token), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outage_until_expiry_then_the_error_surfaces_then_recovery() {
     let lab = Lab::start().await;
-    let x = lab.builder(Endpoint::Imds, trusted()).retry(RetryPolicy::none()).build().unwrap();
+    let x = lab
+        .builder(Endpoint::Imds, trusted())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
     let first = x.token(T, S).await.unwrap();
-    lab.emu.faults().inject(Endpoint::Token, Fault::DropConnection, Times::Always);
+    lab.emu
+        .faults()
+        .inject(Endpoint::Token, Fault::DropConnection, Times::Always);
     // Just before expiry: still served.
-    let almost = first.expires_on().duration_since(lab_now(&lab)).unwrap() - Duration::from_secs(10);
+    let almost =
+        first.expires_on().duration_since(lab_now(&lab)).unwrap() - Duration::from_secs(10);
     lab.clock.advance(almost);
-    assert_eq!(x.token(T, S).await.unwrap().expires_on(), first.expires_on());
+    assert_eq!(
+        x.token(T, S).await.unwrap().expires_on(),
+        first.expires_on()
+    );
     // Expired: the transport error surfaces, typed and transient.
     lab.clock.advance(Duration::from_secs(20));
     let e = x.token(T, S).await.unwrap_err();

@@ -12,13 +12,19 @@ const T: &str = defaults::CONTOSO_TENANT_DOMAIN;
 const S: &str = defaults::GRAPH_RESOURCE;
 
 fn status(status: u16, retry_after: Option<RetryAfter>) -> Fault {
-    Fault::Status { status, retry_after, body: None }
+    Fault::Status {
+        status,
+        retry_after,
+        body: None,
+    }
 }
 
 #[tokio::test]
 async fn imds_410_then_success() {
     let lab = Lab::start().await;
-    lab.emu.faults().inject(Endpoint::Imds, status(410, None), Times::Next(2));
+    lab.emu
+        .faults()
+        .inject(Endpoint::Imds, status(410, None), Times::Next(2));
     let x = lab.exchanger();
     x.token(T, S).await.unwrap();
     assert_eq!(lab.count(Endpoint::Imds), 3);
@@ -28,12 +34,19 @@ async fn imds_410_then_success() {
 #[tokio::test]
 async fn imds_404_is_retried_but_app_service_404_is_not() {
     let lab = Lab::start().await;
-    lab.emu.faults().inject(Endpoint::Imds, status(404, None), Times::Next(1));
+    lab.emu
+        .faults()
+        .inject(Endpoint::Imds, status(404, None), Times::Next(1));
     lab.exchanger().token(T, S).await.unwrap();
     assert_eq!(lab.count(Endpoint::Imds), 2);
 
-    lab.emu.faults().inject(Endpoint::AppService, status(404, None), Times::Next(1));
-    let x = lab.builder(Endpoint::AppService, trusted()).build().unwrap();
+    lab.emu
+        .faults()
+        .inject(Endpoint::AppService, status(404, None), Times::Next(1));
+    let x = lab
+        .builder(Endpoint::AppService, trusted())
+        .build()
+        .unwrap();
     let e = x.token(T, S).await.unwrap_err();
     assert_eq!(e.managed_identity().map(|m| m.status), Some(404));
     assert_eq!(lab.count(Endpoint::AppService), 1);
@@ -47,7 +60,9 @@ async fn retry_after_forms_are_honoured() {
         (RetryAfter::XMsMillis(3500), Duration::from_millis(3500)),
     ] {
         let lab = Lab::start().await;
-        lab.emu.faults().inject(Endpoint::Imds, status(429, Some(ra.clone())), Times::Next(1));
+        lab.emu
+            .faults()
+            .inject(Endpoint::Imds, status(429, Some(ra)), Times::Next(1));
         lab.exchanger().token(T, S).await.unwrap();
         let sleeps = lab.clock.sleeps();
         assert_eq!(sleeps.len(), 1, "{ra:?}");
@@ -60,9 +75,18 @@ async fn retry_after_http_date_on_the_token_endpoint() {
     let lab = Lab::start().await;
     let at = {
         use ficx::Clock;
-        lab.clock.now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 12
+        lab.clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 12
     };
-    lab.emu.faults().inject(Endpoint::Token, status(503, Some(RetryAfter::HttpDate(at))), Times::Next(1));
+    lab.emu.faults().inject(
+        Endpoint::Token,
+        status(503, Some(RetryAfter::HttpDate(at))),
+        Times::Next(1),
+    );
     lab.exchanger().token(T, S).await.unwrap();
     assert_eq!(lab.count(Endpoint::Token), 2);
     let slept = lab.clock.total_slept();
@@ -72,9 +96,15 @@ async fn retry_after_http_date_on_the_token_endpoint() {
 #[tokio::test]
 async fn token_endpoint_5xx_and_dropped_connections_are_retried() {
     let lab = Lab::start().await;
-    lab.emu.faults().inject(Endpoint::Token, status(500, None), Times::Next(1));
-    lab.emu.faults().inject(Endpoint::Token, status(502, None), Times::Next(1));
-    lab.emu.faults().inject(Endpoint::Token, Fault::DropConnection, Times::Next(1));
+    lab.emu
+        .faults()
+        .inject(Endpoint::Token, status(500, None), Times::Next(1));
+    lab.emu
+        .faults()
+        .inject(Endpoint::Token, status(502, None), Times::Next(1));
+    lab.emu
+        .faults()
+        .inject(Endpoint::Token, Fault::DropConnection, Times::Next(1));
     lab.exchanger().token(T, S).await.unwrap();
     assert_eq!(lab.count(Endpoint::Token), 4);
 }
@@ -82,8 +112,14 @@ async fn token_endpoint_5xx_and_dropped_connections_are_retried() {
 #[tokio::test]
 async fn retries_are_bounded_and_the_error_is_typed() {
     let lab = Lab::start().await;
-    lab.emu.faults().inject(Endpoint::Token, status(503, None), Times::Always);
-    let x = lab.builder(Endpoint::Imds, trusted()).retry(RetryPolicy::default().max_retries(3)).build().unwrap();
+    lab.emu
+        .faults()
+        .inject(Endpoint::Token, status(503, None), Times::Always);
+    let x = lab
+        .builder(Endpoint::Imds, trusted())
+        .retry(RetryPolicy::default().max_retries(3))
+        .build()
+        .unwrap();
     let e = x.token(T, S).await.unwrap_err();
     assert!(e.is_transient());
     assert_eq!(e.entra().map(|x| x.status), Some(503));
@@ -94,7 +130,11 @@ async fn retries_are_bounded_and_the_error_is_typed() {
 #[tokio::test]
 async fn retry_after_beyond_the_budget_stops_at_once() {
     let lab = Lab::start().await;
-    lab.emu.faults().inject(Endpoint::Token, status(429, Some(RetryAfter::Seconds(600))), Times::Always);
+    lab.emu.faults().inject(
+        Endpoint::Token,
+        status(429, Some(RetryAfter::Seconds(600))),
+        Times::Always,
+    );
     let e = lab.exchanger().token(T, S).await.unwrap_err();
     assert_eq!(e.retry_after(), Some(Duration::from_secs(600)));
     assert_eq!(lab.count(Endpoint::Token), 1);
@@ -108,8 +148,15 @@ async fn configuration_errors_are_never_retried() {
     let e = x.token(T, S).await.unwrap_err();
     assert_eq!(e.aadsts(), Some(700213));
     assert_eq!(lab.count(Endpoint::Token), 1);
-    lab.emu.faults().inject(Endpoint::Imds, status(400, None), Times::Next(1));
-    let e = lab.mi_source(Endpoint::Imds, trusted()).unwrap().token("api://AzureADTokenExchange").await.unwrap_err();
+    lab.emu
+        .faults()
+        .inject(Endpoint::Imds, status(400, None), Times::Next(1));
+    let e = lab
+        .mi_source(Endpoint::Imds, trusted())
+        .unwrap()
+        .token("api://AzureADTokenExchange")
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::ManagedIdentity(_)));
     assert!(lab.clock.sleeps().is_empty());
 }

@@ -13,7 +13,9 @@ async fn thousand_callers_one_key_one_mi_one_exchange() {
     for _ in 0..1000 {
         let x = x.clone();
         tasks.push(tokio::spawn(async move {
-            x.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.map(|t| t.expires_on())
+            x.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE)
+                .await
+                .map(|t| t.expires_on())
         }));
     }
     let mut expiries = std::collections::HashSet::new();
@@ -21,7 +23,10 @@ async fn thousand_callers_one_key_one_mi_one_exchange() {
         expiries.insert(t.await.unwrap().unwrap());
     }
     assert_eq!(expiries.len(), 1, "everyone got the same token");
-    assert_eq!((lab.count(Endpoint::Imds), lab.count(Endpoint::Token)), (1, 1));
+    assert_eq!(
+        (lab.count(Endpoint::Imds), lab.count(Endpoint::Token)),
+        (1, 1)
+    );
 }
 
 async fn callers_over_tenants(callers: usize, tenants: usize) {
@@ -31,13 +36,23 @@ async fn callers_over_tenants(callers: usize, tenants: usize) {
     for i in 0..callers {
         let x = x.clone();
         let tenant = customer(i % tenants);
-        tasks.push(tokio::spawn(async move { x.token(&tenant, defaults::GRAPH_RESOURCE).await.map(|_| ()) }));
+        tasks.push(tokio::spawn(async move {
+            x.token(&tenant, defaults::GRAPH_RESOURCE).await.map(|_| ())
+        }));
     }
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    assert_eq!(lab.count(Endpoint::Imds), 1, "one assertion shared by every tenant");
-    assert_eq!(lab.count(Endpoint::Token), tenants, "one exchange per tenant");
+    assert_eq!(
+        lab.count(Endpoint::Imds),
+        1,
+        "one assertion shared by every tenant"
+    );
+    assert_eq!(
+        lab.count(Endpoint::Token),
+        tenants,
+        "one exchange per tenant"
+    );
     assert_eq!(x.exchange_count(), tenants as u64);
 }
 
@@ -58,7 +73,10 @@ async fn cancelled_callers_do_not_poison_the_flight() {
     let mut tasks = Vec::new();
     for i in 0..100 {
         let x = x.clone();
-        let t = tokio::spawn(async move { x.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await });
+        let t = tokio::spawn(async move {
+            x.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE)
+                .await
+        });
         if i % 2 == 0 {
             t.abort();
         } else {
@@ -68,7 +86,10 @@ async fn cancelled_callers_do_not_poison_the_flight() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let again = x.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap();
+    let again = x
+        .token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE)
+        .await
+        .unwrap();
     assert!(!again.is_empty());
     assert_eq!(lab.count(Endpoint::Token), 1);
 }
@@ -78,10 +99,28 @@ async fn tenant_credential_shares_the_exchanger_cache() {
     let lab = Lab::start().await;
     let x = lab.exchanger();
     let contoso = x.tenant(defaults::CONTOSO_TENANT_ID).unwrap();
-    let a = contoso.get_token("https://graph.microsoft.com/.default").await.unwrap();
-    let b = x.token(defaults::CONTOSO_TENANT_ID, "https://graph.microsoft.com").await.unwrap();
+    let a = contoso
+        .get_token("https://graph.microsoft.com/.default")
+        .await
+        .unwrap();
+    let b = x
+        .token(defaults::CONTOSO_TENANT_ID, "https://graph.microsoft.com")
+        .await
+        .unwrap();
     assert_eq!(a.expires_on(), b.expires_on());
-    let c = x.token("22222222-2222-4222-8222-222222222222".to_uppercase().as_str(), defaults::GRAPH_RESOURCE).await.unwrap();
-    assert_eq!(c.expires_on(), a.expires_on(), "tenant ids are case-insensitive");
+    let c = x
+        .token(
+            "22222222-2222-4222-8222-222222222222"
+                .to_uppercase()
+                .as_str(),
+            defaults::GRAPH_RESOURCE,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        c.expires_on(),
+        a.expires_on(),
+        "tenant ids are case-insensitive"
+    );
     assert_eq!(lab.count(Endpoint::Token), 1);
 }

@@ -1,10 +1,13 @@
 //! Shared set-up: an emulator with a shared manual clock, and exchangers pointed at it.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::sync::Arc;
 
 use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, defaults};
-use ficx::{Env, Exchanger, ExchangerBuilder, HttpOptions, ManagedIdentity, ManagedIdentitySource, ManualClock, TrustRoots};
+use ficx::{
+    Env, Exchanger, ExchangerBuilder, HttpOptions, ManagedIdentity, ManagedIdentitySource,
+    ManualClock, TrustRoots,
+};
 
 pub struct Lab {
     pub emu: EmulatorHandle,
@@ -16,7 +19,9 @@ impl Lab {
         Self::with_config(EmulatorConfig::default_config()).await
     }
 
-    pub async fn with_config(config: EmulatorConfig) -> Self {
+    pub async fn with_config(mut config: EmulatorConfig) -> Self {
+        // A fixed signing key skips RSA key generation (start-up is benchmarked separately).
+        config.signing_key_pem = Some(include_str!("../emulator/test_key.pem").to_owned());
         let clock = Arc::new(ManualClock::starting_now());
         let emu = Emulator::builder(config)
             .clock(clock.clone())
@@ -30,7 +35,10 @@ impl Lab {
     pub fn env(&self, source: Endpoint) -> Env {
         let mut env = Env::from_vars(self.emu.env(source));
         if source == Endpoint::AzureArc {
-            env = env.with_var("FICX_ARC_KEY_DIR", self.emu.arc_key_dir().display().to_string());
+            env = env.with_var(
+                "FICX_ARC_KEY_DIR",
+                self.emu.arc_key_dir().display().to_string(),
+            );
         }
         env
     }
@@ -54,10 +62,16 @@ impl Lab {
 
     /// The usual exchanger: IMDS, the trusted UAMI by client id.
     pub fn exchanger(&self) -> Exchanger {
-        self.builder(Endpoint::Imds, trusted()).build().expect("exchanger builds")
+        self.builder(Endpoint::Imds, trusted())
+            .build()
+            .expect("exchanger builds")
     }
 
-    pub fn mi_source(&self, source: Endpoint, identity: ManagedIdentity) -> Result<ManagedIdentitySource, ficx::Error> {
+    pub fn mi_source(
+        &self,
+        source: Endpoint,
+        identity: ManagedIdentity,
+    ) -> Result<ManagedIdentitySource, ficx::Error> {
         ManagedIdentitySource::builder()
             .identity(identity)
             .env(self.env(source))
@@ -120,4 +134,22 @@ pub async fn eventually(what: &str, f: impl Fn() -> bool) {
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     panic!("timed out waiting for: {what}");
+}
+
+/// Poll (real time, bounded) until the served token expires later than `than`. Background
+/// refreshes are logged by the emulator a moment before the client stores their answer.
+pub async fn served_newer(
+    x: &ficx::Exchanger,
+    tenant: &str,
+    scope: &str,
+    than: std::time::SystemTime,
+) -> ficx::AccessToken {
+    for _ in 0..2000 {
+        let t = x.token(tenant, scope).await.expect("token");
+        if t.expires_on() > than {
+            return t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    panic!("the refreshed token was never served");
 }
