@@ -16,3 +16,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 
 step "cargo test --all-features"
 cargo test --all-features
+
+step "examples that run anywhere (against the embedded emulator)"
+cargo run --quiet --all-features --example with_emulator
+cargo run --quiet --all-features --example multi_tenant_service
+cargo run --quiet --all-features --example custom_assertion

@@ -5,16 +5,13 @@
 
 use std::time::SystemTime;
 
-use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{EntraError, Error, Leg, redact};
-use crate::expiry::{parse_expiry, parse_refresh_in};
 use crate::http::{Http, Reply};
 use crate::ids::{ClientId, TenantId};
-use crate::mi::reply::token_type;
 use crate::scope::Scope;
 use crate::token::AccessToken;
 
@@ -41,15 +38,6 @@ pub(crate) fn form<'a>(
     ]
 }
 
-#[derive(Deserialize)]
-struct Success {
-    access_token: Option<SecretString>,
-    token_type: Option<String>,
-    expires_in: Option<Value>,
-    expires_on: Option<Value>,
-    refresh_in: Option<Value>,
-}
-
 #[derive(Deserialize, Default)]
 struct Failure {
     error: Option<String>,
@@ -72,50 +60,12 @@ fn invalid(url: &str, detail: impl Into<String>) -> Error {
 
 /// Parse a 200 answer.
 pub(crate) fn parse_success(
-    mut reply: Reply,
+    reply: Reply,
     now: SystemTime,
     url: &str,
 ) -> Result<AccessToken, Error> {
-    let parsed: Result<Success, _> = serde_json::from_slice(&reply.body);
-    reply.body.zeroize();
-    let s = parsed.map_err(|e| {
-        invalid(
-            url,
-            format!(
-                "the 200 body is not the expected JSON ({:?} error at line {} column {})",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
-    let token = s
-        .access_token
-        .ok_or_else(|| invalid(url, "the 200 body has no `access_token`"))?;
-    if token.expose_secret().trim().is_empty() {
-        return Err(invalid(url, "`access_token` is empty"));
-    }
-    let mut fields = serde_json::Map::new();
-    for (k, v) in [
-        ("expires_in", s.expires_in),
-        ("expires_on", s.expires_on),
-        ("refresh_in", s.refresh_in),
-    ] {
-        if let Some(v) = v {
-            fields.insert(k.into(), v);
-        }
-    }
-    let fields = Value::Object(fields);
-    let expires_on = parse_expiry(&fields, now).map_err(|e| invalid(url, e.0))?;
-    if expires_on <= now {
-        return Err(invalid(url, "the token it returned has already expired"));
-    }
-    Ok(AccessToken::new(
-        token,
-        expires_on,
-        parse_refresh_in(&fields).map(|d| now + d),
-        token_type(s.token_type.as_deref()),
-    ))
+    crate::token_body::parse::<serde::de::IgnoredAny>(reply, Leg::Exchange, now, url)
+        .map(|(t, _)| t)
 }
 
 /// Turn a non-200 answer into an error: Entra's OAuth error when the body is one, else a

@@ -76,6 +76,7 @@ pub mod mi;
 pub mod retry;
 pub mod scope;
 pub mod token;
+pub(crate) mod token_body;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;

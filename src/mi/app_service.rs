@@ -9,15 +9,8 @@ use crate::ids::ManagedIdentity;
 pub(crate) const API_VERSION: &str = "2019-08-01";
 
 pub(crate) fn request(ep: &Endpoint, identity: &ManagedIdentity, resource: &str) -> MiRequest {
-    let r = MiRequest::get(ep.url.clone())
-        .query("api-version", API_VERSION)
-        .query("resource", resource);
-    let r = match identity {
-        ManagedIdentity::ClientId(v) => r.query("client_id", v.as_str()),
-        ManagedIdentity::ObjectId(v) => r.query("principal_id", v.as_str()),
-        ManagedIdentity::ResourceId(v) => r.query("mi_res_id", v.as_str()),
-        _ => r,
-    };
+    let r = MiRequest::token_get(ep, API_VERSION, resource)
+        .selector(identity, ["client_id", "principal_id", "mi_res_id"]);
     let r = r.header("Metadata", "true");
     match &ep.secret {
         Some(s) => r.secret_header("X-IDENTITY-HEADER", s),

@@ -25,9 +25,7 @@ pub(crate) fn request(
     resource: &str,
 ) -> Result<MiRequest, Error> {
     check_identity(identity)?;
-    let r = MiRequest::get(ep.url.clone())
-        .query("api-version", API_VERSION)
-        .query("resource", resource);
+    let r = MiRequest::token_get(ep, API_VERSION, resource);
     let r = match (identity, &ep.default_client_id) {
         (ManagedIdentity::ClientId(v), _) => r.query("clientid", v.as_str()),
         (_, Some(default)) => r.query("clientid", default),

@@ -9,14 +9,7 @@ use crate::ids::ManagedIdentity;
 pub(crate) const API_VERSION: &str = "2018-02-01";
 
 pub(crate) fn request(ep: &Endpoint, identity: &ManagedIdentity, resource: &str) -> MiRequest {
-    let r = MiRequest::get(ep.url.clone())
-        .query("api-version", API_VERSION)
-        .query("resource", resource);
-    let r = match identity {
-        ManagedIdentity::ClientId(v) => r.query("client_id", v.as_str()),
-        ManagedIdentity::ObjectId(v) => r.query("object_id", v.as_str()),
-        ManagedIdentity::ResourceId(v) => r.query("msi_res_id", v.as_str()),
-        _ => r,
-    };
+    let r = MiRequest::token_get(ep, API_VERSION, resource)
+        .selector(identity, ["client_id", "object_id", "msi_res_id"]);
     r.header("Metadata", "true")
 }

@@ -54,6 +54,19 @@ pub(crate) struct Endpoint {
     pub(crate) default_client_id: Option<String>,
 }
 
+impl Endpoint {
+    fn new(kind: SourceKind, url: Url) -> Self {
+        Self {
+            kind,
+            url,
+            secret: None,
+            thumbprint: None,
+            api_version: None,
+            default_client_id: None,
+        }
+    }
+}
+
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Endpoint")
@@ -174,14 +187,7 @@ pub fn detect(env: &Env) -> Result<Detection, Error> {
             SourceKind::AzureArc,
             url.clone(),
             names(&["IDENTITY_ENDPOINT", "IMDS_ENDPOINT"]),
-            Endpoint {
-                kind: SourceKind::AzureArc,
-                url,
-                secret: None,
-                thumbprint: None,
-                api_version: None,
-                default_client_id: None,
-            },
+            Endpoint::new(SourceKind::AzureArc, url),
         ));
     }
     if let Some(ep) = &msi_endpoint {
@@ -205,14 +211,7 @@ pub fn detect(env: &Env) -> Result<Detection, Error> {
             SourceKind::CloudShell,
             url.clone(),
             names(&["MSI_ENDPOINT"]),
-            Endpoint {
-                kind: SourceKind::CloudShell,
-                url,
-                secret: None,
-                thumbprint: None,
-                api_version: None,
-                default_client_id: None,
-            },
+            Endpoint::new(SourceKind::CloudShell, url),
         ));
     }
     let himds = arc_agent_file(env);
@@ -222,14 +221,7 @@ pub fn detect(env: &Env) -> Result<Detection, Error> {
             SourceKind::AzureArc,
             url.clone(),
             vec![himds.display().to_string()],
-            Endpoint {
-                kind: SourceKind::AzureArc,
-                url,
-                secret: None,
-                thumbprint: None,
-                api_version: None,
-                default_client_id: None,
-            },
+            Endpoint::new(SourceKind::AzureArc, url),
         ));
     }
     let (base, decided) = match env.var("AZURE_POD_IDENTITY_AUTHORITY_HOST") {
@@ -245,14 +237,7 @@ pub fn detect(env: &Env) -> Result<Detection, Error> {
         SourceKind::Imds,
         url.clone(),
         decided,
-        Endpoint {
-            kind: SourceKind::Imds,
-            url,
-            secret: None,
-            thumbprint: None,
-            api_version: None,
-            default_client_id: None,
-        },
+        Endpoint::new(SourceKind::Imds, url),
     ))
 }
 
@@ -306,6 +291,24 @@ impl MiRequest {
             url,
             headers: Vec::new(),
             form: None,
+        }
+    }
+
+    /// `GET <endpoint>?api-version=…&resource=…`, the start of every GET source's request.
+    pub(crate) fn token_get(ep: &Endpoint, api_version: &str, resource: &str) -> Self {
+        Self::get(ep.url.clone())
+            .query("api-version", api_version)
+            .query("resource", resource)
+    }
+
+    /// The user-assigned selector, under this endpoint kind's names for
+    /// (client id, object id, resource id); nothing for the system identity.
+    pub(crate) fn selector(self, identity: &ManagedIdentity, names: [&str; 3]) -> Self {
+        match identity {
+            ManagedIdentity::SystemAssigned => self,
+            ManagedIdentity::ClientId(v) => self.query(names[0], v.as_str()),
+            ManagedIdentity::ObjectId(v) => self.query(names[1], v.as_str()),
+            ManagedIdentity::ResourceId(v) => self.query(names[2], v.as_str()),
         }
     }
 

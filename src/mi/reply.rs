@@ -5,13 +5,10 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use secrecy::SecretString;
-use secrecy::zeroize::Zeroize;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Leg, MiError, SourceKind, redact};
-use crate::expiry::{parse_expiry, parse_refresh_in};
 use crate::http::Reply;
 use crate::ids::ManagedIdentity;
 use crate::token::AccessToken;
@@ -19,13 +16,9 @@ use crate::token::AccessToken;
 /// Longest error-body excerpt kept.
 const EXCERPT_CHARS: usize = 300;
 
+/// The identity fields an MI reply may echo.
 #[derive(Deserialize)]
-struct Body {
-    access_token: Option<SecretString>,
-    token_type: Option<String>,
-    expires_on: Option<Value>,
-    expires_in: Option<Value>,
-    refresh_in: Option<Value>,
+struct Echo {
     client_id: Option<Value>,
     object_id: Option<Value>,
     msi_res_id: Option<Value>,
@@ -54,64 +47,22 @@ pub(crate) fn token_type(t: Option<&str>) -> Cow<'static, str> {
 
 /// Parse a 200 answer. `echo_required`: the reply must name the identity asked for (Arc).
 pub(crate) fn parse_success(
-    mut reply: Reply,
+    reply: Reply,
     identity: &ManagedIdentity,
     echo_required: bool,
     now: SystemTime,
     url: &str,
 ) -> Result<AccessToken, Error> {
-    let parsed: Result<Body, _> = serde_json::from_slice(&reply.body);
-    reply.body.zeroize();
-    let body = parsed.map_err(|e| {
-        invalid(
-            url,
-            format!(
-                "the 200 body is not the expected JSON ({:?} error at line {} column {})",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
-    let token = body
-        .access_token
-        .ok_or_else(|| invalid(url, "the 200 body has no `access_token`"))?;
-    if secrecy::ExposeSecret::expose_secret(&token)
-        .trim()
-        .is_empty()
-    {
-        return Err(invalid(url, "`access_token` is empty"));
-    }
+    let (token, echo) = crate::token_body::parse::<Echo>(reply, Leg::ManagedIdentity, now, url)?;
     check_echo(
-        &body.client_id,
-        &body.object_id,
-        &body.msi_res_id,
+        &echo.client_id,
+        &echo.object_id,
+        &echo.msi_res_id,
         identity,
         echo_required,
         url,
     )?;
-    let mut fields = serde_json::Map::new();
-    if let Some(v) = body.expires_on {
-        fields.insert("expires_on".into(), v);
-    }
-    if let Some(v) = body.expires_in {
-        fields.insert("expires_in".into(), v);
-    }
-    if let Some(v) = body.refresh_in {
-        fields.insert("refresh_in".into(), v);
-    }
-    let fields = Value::Object(fields);
-    let expires_on = parse_expiry(&fields, now).map_err(|e| invalid(url, e.0))?;
-    if expires_on <= now {
-        return Err(invalid(url, "the token it returned has already expired"));
-    }
-    let refresh_on = parse_refresh_in(&fields).map(|d| now + d);
-    Ok(AccessToken::new(
-        token,
-        expires_on,
-        refresh_on,
-        token_type(body.token_type.as_deref()),
-    ))
+    Ok(token)
 }
 
 fn as_str(v: &Option<Value>) -> Option<&str> {
