@@ -8,7 +8,9 @@ pub(crate) fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
     if s == 0 {
         let us = d.as_micros();
-        return if us < 1000 {
+        return if us == 0 {
+            format!("{} ns", d.as_nanos())
+        } else if us < 1000 {
             format!("{us} µs")
         } else {
             format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -40,6 +42,7 @@ mod tests {
         assert_eq!(human_duration(Duration::from_secs(3599)), "59m 59s");
         assert_eq!(human_duration(Duration::from_secs(86_399)), "23h 59m");
         assert_eq!(human_duration(Duration::from_micros(420)), "420 µs");
+        assert_eq!(human_duration(Duration::from_nanos(95)), "95 ns");
         assert_eq!(human_duration(Duration::from_micros(12_345)), "12.3 ms");
     }
 }
