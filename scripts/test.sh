@@ -21,3 +21,4 @@ step "examples that run anywhere (against the embedded emulator)"
 cargo run --quiet --all-features --example with_emulator
 cargo run --quiet --all-features --example multi_tenant_service
 cargo run --quiet --all-features --example custom_assertion
+cargo run --quiet --all-features --example azure_sdk_client

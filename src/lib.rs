@@ -58,9 +58,13 @@
 //! - `emulator` (default): [`emulator::Emulator`], a local emulator of the MI endpoints and of a
 //!   multi-tenant Entra authority, for tests, demos and laptops.
 //! - `cli` (default): the `ficx` binary.
+//! - `azure-core`: [`TenantCredential`] implements `azure_core::credentials::TokenCredential`, so
+//!   Azure SDK for Rust clients (Key Vault, Storage, …) work in a foreign tenant.
 #![forbid(unsafe_code)]
 
 pub mod assertion;
+#[cfg(feature = "azure-core")]
+mod azure_sdk;
 pub mod cache;
 pub mod clock;
 pub mod credential;

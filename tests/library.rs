@@ -22,3 +22,7 @@ mod retries;
 
 #[path = "library/exchange.rs"]
 mod exchange;
+
+#[cfg(feature = "azure-core")]
+#[path = "library/azure_sdk.rs"]
+mod azure_sdk;
