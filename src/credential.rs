@@ -533,20 +533,7 @@ impl ExchangerBuilder {
             problem: "is missing; expected the multi-tenant app's application (client) id".into(),
         })?)?;
         let env = self.env.unwrap_or_else(Env::process);
-        let mut cloud = match (self.cloud, env.var("AZURE_AUTHORITY_HOST")) {
-            (Some(c), _) => c,
-            (None, Some(host)) => Cloud::from_authority_host(&host)?,
-            (None, None) => Cloud::Public,
-        };
-        if let Some(host) = self.authority_host {
-            let host = check_authority(&host)?;
-            if host != cloud.authority_host() {
-                cloud = Cloud::Custom {
-                    audience: cloud.exchange_audience().to_owned(),
-                    authority_host: host,
-                };
-            }
-        }
+        let cloud = Cloud::resolve(self.cloud, self.authority_host.as_deref(), &env)?;
         let authority = check_authority(cloud.authority_host())?;
         let audience = self
             .audience

@@ -418,6 +418,42 @@ impl Cloud {
         })
     }
 
+    /// The cloud by precedence: `explicit`, then an explicit authority host (a custom cloud with
+    /// `explicit`'s audience when the host is not a known one), then `AZURE_AUTHORITY_HOST` from
+    /// `env`, then public (protocol.md §3.2).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed authority host.
+    pub fn resolve(
+        explicit: Option<Cloud>,
+        authority_host: Option<&str>,
+        env: &crate::env::Env,
+    ) -> Result<Cloud, Error> {
+        let base = match (explicit, env.var("AZURE_AUTHORITY_HOST")) {
+            (Some(c), _) => c,
+            (None, Some(host)) if authority_host.is_none() => Cloud::from_authority_host(&host)?,
+            (None, _) => Cloud::Public,
+        };
+        match authority_host {
+            None => Ok(base),
+            Some(host) => {
+                let host = check_authority(host)?;
+                if host == base.authority_host() {
+                    Ok(base)
+                } else if let Ok(known @ (Cloud::Public | Cloud::UsGov | Cloud::China)) =
+                    Cloud::from_authority_host(&host)
+                {
+                    Ok(known)
+                } else {
+                    Ok(Cloud::Custom {
+                        audience: base.exchange_audience().to_owned(),
+                        authority_host: host,
+                    })
+                }
+            }
+        }
+    }
+
     /// The authority host, without a trailing slash.
     pub fn authority_host(&self) -> &str {
         match self {

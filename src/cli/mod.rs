@@ -2,10 +2,15 @@
 //! errors to exit codes (`exit.rs`). No protocol logic lives here: everything goes through the
 //! `ficx` library, which makes this binary the library's first outside user.
 
+mod args;
+mod assertion;
 mod demo;
 mod emulate;
 mod exit;
+mod inspect;
 mod output;
+mod progress;
+mod token;
 
 use std::process::ExitCode;
 
@@ -30,6 +35,38 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Get an app-only token for a customer tenant (prints only the token).
+    ///
+    /// Fetches the managed identity's token for the exchange audience, presents it to the
+    /// tenant's token endpoint, prints the app-only token. Several --tenant: one MI request, one
+    /// exchange each, one JSON line each.
+    ///
+    /// Examples:
+    ///   ficx token --tenant contoso.onmicrosoft.com --client-id <app> --mi-client-id <uami> --scope https://graph.microsoft.com
+    ///   curl -H "$(ficx token -o header --tenant contoso.onmicrosoft.com --scope https://graph.microsoft.com)" https://graph.microsoft.com/v1.0/organization
+    ///   ficx token --tenant contoso.onmicrosoft.com,northwind.onmicrosoft.com --scope api://orders -o json
+    ///   ficx token --tenant T --scope S --wait-propagation 5m    # right after creating the FIC
+    Token(token::TokenArgs),
+    /// Print the managed identity's token for the cloud's token-exchange audience.
+    ///
+    /// For tools that take a federated token, e.g. `az login --service-principal -u <app>
+    /// --tenant <tenant> --federated-token "$(ficx assertion --mi-client-id <uami>)"`.
+    ///
+    /// Examples:
+    ///   ficx assertion --mi-client-id <uami>
+    ///   ficx assertion --mi-client-id <uami> --cloud usgov -o json
+    Assertion(assertion::AssertionArgs),
+    /// Decode a JWT without verifying it and explain what matters for this flow.
+    ///
+    /// Shows header and claims with human times, whether it is app-only or delegated, whether it
+    /// is expired, and for an MI token the exact FIC (issuer, subject, audience) it will match;
+    /// for an app token its roles and audience. Never prints the token.
+    ///
+    /// Examples:
+    ///   ficx inspect eyJ0eXAiOi...
+    ///   ficx assertion --mi-client-id <uami> | ficx inspect
+    ///   ficx token --tenant T --scope S | ficx inspect -o json
+    Inspect(inspect::InspectArgs),
     /// Run the whole flow against the embedded emulator and explain each step.
     ///
     /// Starts the emulator with its default directory (a home tenant with a user-assigned managed
@@ -99,6 +136,9 @@ pub(crate) fn main() -> ExitCode {
             Ok(())
         }
         Command::Demo => runtime(false).and_then(|rt| rt.block_on(demo::run())),
+        Command::Token(a) => runtime(false).and_then(|rt| rt.block_on(token::run(a))),
+        Command::Assertion(a) => runtime(false).and_then(|rt| rt.block_on(assertion::run(a))),
+        Command::Inspect(a) => runtime(false).and_then(|rt| rt.block_on(inspect::run(a))),
         Command::Emulate(args) => runtime(true).and_then(|rt| rt.block_on(emulate::run(args))),
     };
     match result {

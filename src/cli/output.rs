@@ -24,6 +24,18 @@ pub(crate) fn human_duration(d: Duration) -> String {
     }
 }
 
+/// RFC 3339 UTC.
+pub(crate) fn rfc3339(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| secs.to_string())
+}
+
 /// A GUID shortened for narration: `11111111…`.
 pub(crate) fn short(id: &str) -> String {
     if id.len() > 12 {
