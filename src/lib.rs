@@ -68,6 +68,7 @@ mod azure_sdk;
 pub mod cache;
 pub mod clock;
 pub mod credential;
+pub mod diagnose;
 pub mod env;
 pub mod error;
 pub(crate) mod exchange;

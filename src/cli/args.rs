@@ -34,7 +34,12 @@ pub(crate) struct MiArgs {
 #[derive(Debug, Args, Default, Clone)]
 pub(crate) struct ConnArgs {
     /// Azure cloud: public, usgov or china (env FICX_CLOUD; default: AZURE_AUTHORITY_HOST's, else public).
-    #[arg(long, env = "FICX_CLOUD", value_name = "CLOUD", help_heading = "Connection")]
+    #[arg(
+        long,
+        env = "FICX_CLOUD",
+        value_name = "CLOUD",
+        help_heading = "Connection"
+    )]
     pub(crate) cloud: Option<String>,
     /// Authority host, e.g. https://login.microsoftonline.com (default: the cloud's or AZURE_AUTHORITY_HOST).
     #[arg(long, value_name = "URL", help_heading = "Connection")]
@@ -43,7 +48,12 @@ pub(crate) struct ConnArgs {
     #[arg(long, value_name = "AUDIENCE", help_heading = "Connection")]
     pub(crate) audience: Option<String>,
     /// Extra CA certificates (PEM) to trust for the authority, e.g. the emulator's (env FICX_CA_FILE).
-    #[arg(long, env = "FICX_CA_FILE", value_name = "FILE", help_heading = "Connection")]
+    #[arg(
+        long,
+        env = "FICX_CA_FILE",
+        value_name = "FILE",
+        help_heading = "Connection"
+    )]
     pub(crate) ca_file: Option<PathBuf>,
     /// Give up after this long in all, e.g. 30s, 2m (default 2m).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Connection")]
@@ -54,7 +64,12 @@ pub(crate) struct ConnArgs {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ExchangeArgs {
     /// Customer tenant (GUID or verified domain); repeat or comma-separate for several (env FICX_TENANT).
-    #[arg(long = "tenant", env = "FICX_TENANT", value_delimiter = ',', value_name = "TENANT")]
+    #[arg(
+        long = "tenant",
+        env = "FICX_TENANT",
+        value_delimiter = ',',
+        value_name = "TENANT"
+    )]
     pub(crate) tenants: Vec<String>,
     /// The multi-tenant app's application (client) id (env FICX_CLIENT_ID).
     #[arg(long, env = "FICX_CLIENT_ID", value_name = "GUID")]
@@ -84,7 +99,9 @@ pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 120;
 /// Parse `500ms`, `30s`, `5m`, `1h` (a bare number is seconds).
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num
         .parse()
@@ -140,7 +157,10 @@ impl MiArgs {
             .map_err(|e| Usage(format!("{name}: {e}")).into()),
             more => Err(Usage(format!(
                 "pass only one managed-identity selector, got {}",
-                more.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(" and ")
+                more.iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ))
             .into()),
         }
@@ -187,7 +207,11 @@ impl ExchangeArgs {
     /// Validate the tenant, app, scope and identity (no I/O).
     pub(crate) fn check(&self, env: &Env, need_scope: bool) -> anyhow::Result<Checked> {
         if self.tenants.is_empty() {
-            return Err(Usage("missing --tenant (or FICX_TENANT): the customer tenant's GUID or verified domain".into()).into());
+            return Err(Usage(
+                "missing --tenant (or FICX_TENANT): the customer tenant's GUID or verified domain"
+                    .into(),
+            )
+            .into());
         }
         let tenants = self
             .tenants
@@ -250,13 +274,8 @@ pub(crate) fn builder(
 
 /// Build, mapping configuration errors to usage errors (exit 2).
 pub(crate) fn build(b: ExchangerBuilder) -> anyhow::Result<Exchanger> {
-    b.build().map_err(|e| {
-        if e.is_usage() {
-            usage(e)
-        } else {
-            e.into()
-        }
-    })
+    b.build()
+        .map_err(|e| if e.is_usage() { usage(e) } else { e.into() })
 }
 
 /// The warning printed when no user-assigned identity is named.
@@ -282,12 +301,18 @@ mod tests {
     fn one_selector_only() {
         let env = Env::from_vars([("FICX_MI_CLIENT_ID", "a1a1a1a1-0000-4000-8000-000000000001")]);
         let mi = MiArgs::default();
-        assert!(matches!(mi.identity(&env).unwrap(), ManagedIdentity::ClientId(_)));
+        assert!(matches!(
+            mi.identity(&env).unwrap(),
+            ManagedIdentity::ClientId(_)
+        ));
         let flag = MiArgs {
             mi_object_id: Some("b1b1b1b1-0000-4000-8000-000000000001".into()),
             ..Default::default()
         };
-        assert!(matches!(flag.identity(&env).unwrap(), ManagedIdentity::ObjectId(_)), "flags beat env");
+        assert!(
+            matches!(flag.identity(&env).unwrap(), ManagedIdentity::ObjectId(_)),
+            "flags beat env"
+        );
         let two = MiArgs {
             mi_client_id: Some("a1a1a1a1-0000-4000-8000-000000000001".into()),
             mi_object_id: Some("b1b1b1b1-0000-4000-8000-000000000001".into()),
@@ -299,6 +324,11 @@ mod tests {
             mi_client_id: Some("nope".into()),
             ..Default::default()
         };
-        assert!(bad.identity(&env).unwrap_err().to_string().starts_with("--mi-client-id: invalid mi client id"));
+        assert!(
+            bad.identity(&env)
+                .unwrap_err()
+                .to_string()
+                .starts_with("--mi-client-id: invalid mi client id")
+        );
     }
 }

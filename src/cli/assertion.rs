@@ -24,12 +24,19 @@ pub(crate) struct AssertionArgs {
 pub(crate) async fn run(a: AssertionArgs) -> anyhow::Result<()> {
     let env = Env::process();
     if a.mi.assertion_file.is_some() {
-        return Err(Usage("--assertion-file makes no sense here: the file already is the assertion".into()).into());
+        return Err(Usage(
+            "--assertion-file makes no sense here: the file already is the assertion".into(),
+        )
+        .into());
     }
     let identity = a.mi.identity(&env)?;
     let cloud = Cloud::resolve(a.conn.cloud()?, a.conn.authority_host.as_deref(), &env)
         .map_err(|e| Usage(e.to_string()))?;
-    let audience = a.conn.audience.clone().unwrap_or_else(|| cloud.exchange_audience().to_owned());
+    let audience = a
+        .conn
+        .audience
+        .clone()
+        .unwrap_or_else(|| cloud.exchange_audience().to_owned());
     if identity.is_system_assigned() {
         eprintln!("{}", args::SYSTEM_ASSIGNED_WARNING);
     }
@@ -41,7 +48,11 @@ pub(crate) async fn run(a: AssertionArgs) -> anyhow::Result<()> {
         b = b.on_retry(o);
     }
     let mi = b.build().map_err(|e| -> anyhow::Error {
-        if e.is_usage() { Usage(e.to_string()).into() } else { e.into() }
+        if e.is_usage() {
+            Usage(e.to_string()).into()
+        } else {
+            e.into()
+        }
     })?;
     let token = tokio::time::timeout(a.conn.deadline(), mi.token(&audience))
         .await

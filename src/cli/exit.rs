@@ -23,6 +23,16 @@ pub(crate) const TRANSIENT: u8 = 5;
 #[error("{0}")]
 pub(crate) struct Usage(pub(crate) String);
 
+/// A failure the command already explained on its own output; `report` prints one short line.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct Reported {
+    /// The exit code.
+    pub(crate) code: u8,
+    /// One short line for stderr.
+    pub(crate) message: String,
+}
+
 /// The library error in an anyhow chain, if any.
 pub(crate) fn find_error(e: &anyhow::Error) -> Option<&Error> {
     e.chain().find_map(|c| c.downcast_ref::<Error>())
@@ -32,6 +42,9 @@ pub(crate) fn find_error(e: &anyhow::Error) -> Option<&Error> {
 pub(crate) fn code_for(e: &anyhow::Error) -> u8 {
     if e.chain().any(|c| c.downcast_ref::<Usage>().is_some()) {
         return USAGE;
+    }
+    if let Some(r) = e.chain().find_map(|c| c.downcast_ref::<Reported>()) {
+        return r.code;
     }
     match find_error(e) {
         Some(err) => code_for_error(err),
@@ -70,6 +83,10 @@ pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub(crate) fn report(e: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(e) {
         return ExitCode::from(OK);
+    }
+    if let Some(r) = e.downcast_ref::<Reported>() {
+        eprintln!("error: {}", r.message);
+        return ExitCode::from(r.code);
     }
     eprintln!("error: {e:#}");
     if let Some(err) = find_error(e) {

@@ -39,7 +39,10 @@ fn read_token(arg: Option<String>) -> anyhow::Result<String> {
     match arg.as_deref() {
         Some("-") | None => {
             if arg.is_none() && std::io::stdin().is_terminal() {
-                return Err(Usage("missing JWT: pass it as an argument, or pipe it on stdin".into()).into());
+                return Err(Usage(
+                    "missing JWT: pass it as an argument, or pipe it on stdin".into(),
+                )
+                .into());
             }
             let mut s = String::new();
             std::io::stdin()
@@ -58,7 +61,8 @@ pub(crate) struct Finding {
 }
 
 pub(crate) fn is_mi_token(view: &JwtView) -> bool {
-    view.audience().is_some_and(|a| EXCHANGE_AUDIENCES.contains(&a))
+    view.audience()
+        .is_some_and(|a| EXCHANGE_AUDIENCES.contains(&a))
         || view.str_claim("xms_mirid").is_some()
 }
 
@@ -66,18 +70,46 @@ pub(crate) fn findings(view: &JwtView, now: SystemTime) -> Vec<Finding> {
     let mut f = Vec::new();
     let at = |t: i64| ficx_time(t);
     match view.exp_unix() {
-        Some(exp) if exp <= unix(now) => f.push(Finding { ok: false, text: format!("expired at {} ({} ago)", at(exp), human_duration(std::time::Duration::from_secs((unix(now) - exp) as u64))) }),
-        Some(exp) => f.push(Finding { ok: true, text: format!("valid until {} ({} left)", at(exp), human_duration(std::time::Duration::from_secs((exp - unix(now)) as u64))) }),
-        None => f.push(Finding { ok: false, text: "no `exp` claim".into() }),
+        Some(exp) if exp <= unix(now) => f.push(Finding {
+            ok: false,
+            text: format!(
+                "expired at {} ({} ago)",
+                at(exp),
+                human_duration(std::time::Duration::from_secs((unix(now) - exp) as u64))
+            ),
+        }),
+        Some(exp) => f.push(Finding {
+            ok: true,
+            text: format!(
+                "valid until {} ({} left)",
+                at(exp),
+                human_duration(std::time::Duration::from_secs((exp - unix(now)) as u64))
+            ),
+        }),
+        None => f.push(Finding {
+            ok: false,
+            text: "no `exp` claim".into(),
+        }),
     }
     if let Some(nbf) = view.time_claim("nbf")
         && nbf > unix(now)
     {
-        f.push(Finding { ok: false, text: format!("not valid before {}", at(nbf)) });
+        f.push(Finding {
+            ok: false,
+            text: format!("not valid before {}", at(nbf)),
+        });
     }
     match view.kind() {
-        TokenKind::AppOnly => f.push(Finding { ok: true, text: "app-only token (usable as a federated credential if it is an MI token)".into() }),
-        _ => f.push(Finding { ok: false, text: "delegated (user) token: Entra refuses it as a federated credential (AADSTS700229)".into() }),
+        TokenKind::AppOnly => f.push(Finding {
+            ok: true,
+            text: "app-only token (usable as a federated credential if it is an MI token)".into(),
+        }),
+        _ => f.push(Finding {
+            ok: false,
+            text:
+                "delegated (user) token: Entra refuses it as a federated credential (AADSTS700229)"
+                    .into(),
+        }),
     }
     if is_mi_token(view) {
         f.push(Finding {
@@ -92,24 +124,35 @@ pub(crate) fn findings(view: &JwtView, now: SystemTime) -> Vec<Finding> {
         if let Some(iss) = view.str_claim("iss")
             && (iss.ends_with('/') || iss.contains("sts.windows.net"))
         {
-            f.push(Finding { ok: false, text: format!("issuer {iss:?} is not the v2 form https://<host>/<tenant>/v2.0") });
+            f.push(Finding {
+                ok: false,
+                text: format!("issuer {iss:?} is not the v2 form https://<host>/<tenant>/v2.0"),
+            });
         }
     } else {
         let roles = view.roles();
         if roles.is_empty() {
             f.push(Finding { ok: false, text: "no `roles`: the app's service principal holds no app role on this resource (assign one in the target tenant)".into() });
         } else {
-            f.push(Finding { ok: true, text: format!("roles: {}", roles.join(", ")) });
+            f.push(Finding {
+                ok: true,
+                text: format!("roles: {}", roles.join(", ")),
+            });
         }
         if let Some(aud) = view.audience() {
-            f.push(Finding { ok: true, text: format!("audience (the resource it is for): {aud}") });
+            f.push(Finding {
+                ok: true,
+                text: format!("audience (the resource it is for): {aud}"),
+            });
         }
     }
     f
 }
 
 fn unix(t: SystemTime) -> i64 {
-    t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn ficx_time(t: i64) -> String {
@@ -154,7 +197,10 @@ pub(crate) async fn run(a: InspectArgs) -> anyhow::Result<()> {
         Format::Text => {
             println!("decoded WITHOUT verifying the signature (ficx never needs to; Entra does)\n");
             println!("header:\n{}\n", serde_json::to_string_pretty(&view.header)?);
-            println!("claims:\n{}\n", serde_json::to_string_pretty(&human_claims(&view))?);
+            println!(
+                "claims:\n{}\n",
+                serde_json::to_string_pretty(&human_claims(&view))?
+            );
             println!("findings:");
             for f in &found {
                 println!("  {} {}", if f.ok { "✓" } else { "✗" }, f.text);

@@ -5,6 +5,7 @@
 mod args;
 mod assertion;
 mod demo;
+mod doctor;
 mod emulate;
 mod exit;
 mod inspect;
@@ -67,6 +68,16 @@ enum Command {
     ///   ficx assertion --mi-client-id <uami> | ficx inspect
     ///   ficx token --tenant T --scope S | ficx inspect -o json
     Inspect(inspect::InspectArgs),
+    /// Walk the whole flow step by step and explain the first failure with its fix.
+    ///
+    /// environment and detected MI source → MI token (iss/sub/aud) → the FIC that must exist →
+    /// exchange per tenant → resulting token (aud, roles). Each failure comes with the fix filled
+    /// in: the FIC to create, the consent URL, the app to move the FIC to.
+    ///
+    /// Examples:
+    ///   ficx doctor --tenant contoso.onmicrosoft.com --client-id <app> --mi-client-id <uami>
+    ///   ficx doctor --tenant T1,T2 --client-id <app> --mi-client-id <uami> --scope api://orders -o json
+    Doctor(doctor::DoctorArgs),
     /// Run the whole flow against the embedded emulator and explain each step.
     ///
     /// Starts the emulator with its default directory (a home tenant with a user-assigned managed
@@ -139,6 +150,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Token(a) => runtime(false).and_then(|rt| rt.block_on(token::run(a))),
         Command::Assertion(a) => runtime(false).and_then(|rt| rt.block_on(assertion::run(a))),
         Command::Inspect(a) => runtime(false).and_then(|rt| rt.block_on(inspect::run(a))),
+        Command::Doctor(a) => runtime(false).and_then(|rt| rt.block_on(doctor::run(a))),
         Command::Emulate(args) => runtime(true).and_then(|rt| rt.block_on(emulate::run(args))),
     };
     match result {

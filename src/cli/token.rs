@@ -38,7 +38,12 @@ pub(crate) struct TokenArgs {
 }
 
 /// The stable JSON shape of one token (documented in the README).
-pub(crate) fn token_json(tenant: &str, scope: &str, t: &AccessToken, now: SystemTime) -> serde_json::Value {
+pub(crate) fn token_json(
+    tenant: &str,
+    scope: &str,
+    t: &AccessToken,
+    now: SystemTime,
+) -> serde_json::Value {
     json!({
         "tenant": tenant,
         "scope": scope,
@@ -82,7 +87,14 @@ pub(crate) async fn run(a: TokenArgs) -> anyhow::Result<()> {
     if c.identity.is_system_assigned() && a.exchange.mi.assertion_file.is_none() {
         eprintln!("{}", args::SYSTEM_ASSIGNED_WARNING);
     }
-    let mut b = args::builder(&c.client_id, &c.identity, &a.exchange.mi, &a.exchange.conn, &env, progress::observer())?;
+    let mut b = args::builder(
+        &c.client_id,
+        &c.identity,
+        &a.exchange.mi,
+        &a.exchange.conn,
+        &env,
+        progress::observer(),
+    )?;
     if let Some(w) = a.wait_propagation {
         b = b.propagation_wait(w);
     }
@@ -113,7 +125,9 @@ pub(crate) async fn run(a: TokenArgs) -> anyhow::Result<()> {
         let token = r?;
         match a.output {
             TokenFormat::Text => println!("{}", token.secret().expose_secret()),
-            TokenFormat::Header => println!("Authorization: Bearer {}", token.secret().expose_secret()),
+            TokenFormat::Header => {
+                println!("Authorization: Bearer {}", token.secret().expose_secret())
+            }
             TokenFormat::Json => println!("{}", token_json(tenant.as_str(), &scope, &token, now())),
         }
         return Ok(());
