@@ -130,13 +130,18 @@ pub(crate) fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-            let _ = e.print();
-            return ExitCode::from(code);
+            if !e.use_stderr() {
+                let _ = e.print(); // --help, --version
+                return ExitCode::from(exit::OK);
+            }
+            // Bad usage: one line (clap's own first line names the flag and the expected form).
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("error: bad usage");
+            eprintln!("{first} (see --help)");
+            return ExitCode::from(exit::USAGE);
         }
     };
     init_tracing(cli.verbose);

@@ -1,0 +1,102 @@
+//! `inspect`, `emulate`, `demo`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use ficx::emulator::defaults;
+
+use crate::support::{Cli, run_bin};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_explains_mi_and_app_tokens_without_printing_them() {
+    let cli = Cli::start().await;
+    let mi = cli.run(&["assertion"]).await.stdout;
+    let o = cli.run_env(&["inspect"], vec![], Some(mi.clone())).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("WITHOUT verifying"));
+    assert!(
+        o.stdout
+            .contains(&format!("subject \"{}\"", defaults::UAMI_TRUSTED_OBJECT_ID)),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        !o.stdout.contains(mi.trim()),
+        "inspect never prints the token"
+    );
+    let app = cli
+        .run(&[
+            "token",
+            "--tenant",
+            defaults::NORTHWIND_TENANT_DOMAIN,
+            "--scope",
+            "https://graph.microsoft.com",
+        ])
+        .await
+        .stdout;
+    let o = cli
+        .run_env(&["inspect", app.trim(), "-o", "json"], vec![], None)
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v["verified"], false);
+    assert_eq!(v["kind"], "app_only");
+    assert_eq!(v["claims"]["tid"], defaults::NORTHWIND_TENANT_ID);
+    assert!(o.stdout.contains("Directory.Read.All"));
+}
+
+#[test]
+fn emulate_prints_the_environment_and_serves_until_terminated() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ficx"))
+        .args(["emulate", "--print-env", "json"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let env: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&line).unwrap();
+    let vars: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    let o = run_bin(
+        &[
+            "token".into(),
+            "--tenant".into(),
+            defaults::CONTOSO_TENANT_DOMAIN.into(),
+            "--scope".into(),
+            "https://graph.microsoft.com".into(),
+        ],
+        vars,
+        None,
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
+}
+
+#[test]
+fn demo_runs_the_whole_story() {
+    let o = run_bin(&["demo".into()], vec![], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for needle in [
+        "✓ contoso.onmicrosoft.com",
+        "✓ northwind.onmicrosoft.com",
+        "1 to the MI endpoint, 2 to the token endpoint",
+        "AADSTS700016",
+        "fix:",
+    ] {
+        assert!(
+            o.stdout.contains(needle),
+            "demo shows {needle:?}:\n{}",
+            o.stdout
+        );
+    }
+}
