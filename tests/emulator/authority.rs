@@ -168,7 +168,28 @@ async fn instance_discovery_answers_for_its_own_host() {
         &[],
     )
     .await;
-    support::assert_entra(s, &v, 400, "invalid_request", 50049);
+    support::assert_entra(s, &v, 400, "invalid_instance", 50049);
+    // MSAL Python drops the port from the authorization endpoint it sends.
+    let (s, v) = get_json(
+        &c,
+        &format!(
+            "{base}/common/discovery/instance?api-version=1.0&authorization_endpoint={}",
+            urlenc(&format!(
+                "https://127.0.0.1/{}/oauth2/v2.0/authorize",
+                d::CONTOSO_TENANT_ID
+            ))
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["tenant_discovery_endpoint"],
+        format!(
+            "{base}/{}/v2.0/.well-known/openid-configuration",
+            d::CONTOSO_TENANT_ID
+        )
+    );
     emu.shutdown().await;
 }
 
