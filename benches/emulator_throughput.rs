@@ -83,6 +83,25 @@ async fn exchange_batch(emu: &EmulatorHandle, clients: &[reqwest::Client], asser
     }
 }
 
+/// The floor of the token endpoint: one RS256 signature with ring (what every token costs).
+fn rsa_sign(c: &mut Criterion) {
+    let pem = include_str!("../tests/emulator/test_key.pem");
+    let der = match rustls_pemfile::private_key(&mut pem.as_bytes()) {
+        Ok(Some(rustls::pki_types::PrivateKeyDer::Pkcs8(k))) => k.secret_pkcs8_der().to_vec(),
+        _ => panic!("test key is PKCS#8"),
+    };
+    let key = ring::rsa::KeyPair::from_pkcs8(&der).expect("key");
+    let rng = ring::rand::SystemRandom::new();
+    let msg = [7u8; 600];
+    let mut sig = vec![0u8; key.public().modulus_len()];
+    c.bench_function("ring_rs256_sign_2048", |b| {
+        b.iter(|| {
+            key.sign(&ring::signature::RSA_PKCS1_SHA256, &rng, &msg, &mut sig)
+                .expect("sign")
+        })
+    });
+}
+
 fn throughput(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -117,5 +136,5 @@ fn throughput(c: &mut Criterion) {
     rt.block_on(emu.shutdown());
 }
 
-criterion_group!(benches, throughput);
+criterion_group!(benches, rsa_sign, throughput);
 criterion_main!(benches);
