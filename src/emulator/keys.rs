@@ -201,8 +201,9 @@ pub(crate) async fn generate_rsa_pkcs8() -> Result<Vec<u8>, EmulatorError> {
     }
 }
 
-/// Parse a PEM RSA private key (PKCS#8, or PKCS#1 `RSA PRIVATE KEY`) into a ring key pair.
-pub(crate) fn rsa_from_pem(pem: &str) -> Result<ring::rsa::KeyPair, EmulatorError> {
+/// Parse a PEM RSA private key (PKCS#8, or PKCS#1 `RSA PRIVATE KEY`) into PKCS#8 DER that ring
+/// accepts.
+pub(crate) fn rsa_pkcs8_from_pem(pem: &str) -> Result<Vec<u8>, EmulatorError> {
     let bad = |why: String| EmulatorError::Config {
         path: "signing_key_pem".into(),
         problem: why,
@@ -211,12 +212,42 @@ pub(crate) fn rsa_from_pem(pem: &str) -> Result<ring::rsa::KeyPair, EmulatorErro
     let key = rustls_pemfile::private_key(&mut reader)
         .map_err(|e| bad(format!("not PEM: {e}")))?
         .ok_or_else(|| bad("no private key found in the PEM text".into()))?;
-    match key {
-        PrivateKeyDer::Pkcs8(k) => ring::rsa::KeyPair::from_pkcs8(k.secret_pkcs8_der()),
-        PrivateKeyDer::Pkcs1(k) => ring::rsa::KeyPair::from_der(k.secret_pkcs1_der()),
+    let der = match key {
+        PrivateKeyDer::Pkcs8(k) => k.secret_pkcs8_der().to_vec(),
+        PrivateKeyDer::Pkcs1(k) => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            use rsa::pkcs8::EncodePrivateKey;
+            let key = rsa::RsaPrivateKey::from_pkcs1_der(k.secret_pkcs1_der())
+                .map_err(|e| bad(format!("not a usable RSA key: {e}")))?;
+            key.to_pkcs8_der()
+                .map_err(|e| bad(format!("not a usable RSA key: {e}")))?
+                .as_bytes()
+                .to_vec()
+        }
         _ => return Err(bad("expected an RSA key (PKCS#8 or PKCS#1)".into())),
-    }
-    .map_err(|e| bad(format!("not a usable RSA key: {e}")))
+    };
+    ring::rsa::KeyPair::from_pkcs8(&der).map_err(|e| bad(format!("not a usable RSA key: {e}")))?;
+    Ok(der)
+}
+
+/// The token-signing key: ring's key pair plus a self-signed certificate over it, published as
+/// `x5c` (Entra's `kid`/`x5t` are the certificate's SHA-1 thumbprint).
+pub(crate) fn signing_key(pkcs8: &[u8]) -> Result<(ring::rsa::KeyPair, Vec<u8>), EmulatorError> {
+    let ring_key = ring::rsa::KeyPair::from_pkcs8(pkcs8)
+        .map_err(|e| EmulatorError::Crypto(format!("RSA key rejected: {e}")))?;
+    let rc_key = KeyPair::from_pkcs8_der_and_sign_algo(
+        &PrivatePkcs8KeyDer::from(pkcs8),
+        &rcgen::PKCS_RSA_SHA256,
+    )
+    .map_err(crypto)?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(crypto)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "ficx emulator token signing");
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let cert = params.self_signed(&rc_key).map_err(crypto)?;
+    Ok((ring_key, cert.der().to_vec()))
 }
 
 /// Base64url SHA-1 of `data`, the form of Entra's `kid`/`x5t`.
@@ -368,8 +399,28 @@ mod tests {
     #[test]
     fn bad_pem_is_a_config_error() {
         assert!(matches!(
-            rsa_from_pem("nope"),
+            rsa_pkcs8_from_pem("nope"),
             Err(EmulatorError::Config { .. })
         ));
+        let ec = rcgen::KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+            .unwrap()
+            .serialize_pem();
+        assert!(matches!(
+            rsa_pkcs8_from_pem(&ec),
+            Err(EmulatorError::Config { .. })
+        ));
+    }
+
+    #[test]
+    fn pkcs1_keys_are_accepted() {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        let pem = include_str!("../../tests/emulator/test_key.pem");
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem).unwrap();
+        let pkcs1 = key.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        let der = rsa_pkcs8_from_pem(&pkcs1).unwrap();
+        assert_eq!(der, rsa_pkcs8_from_pem(pem).unwrap());
+        let (_, cert) = signing_key(&der).unwrap();
+        assert_eq!(cert[0], 0x30);
     }
 }

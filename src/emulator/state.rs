@@ -170,14 +170,11 @@ pub(crate) async fn start(
     let key_task = {
         let pem = config.signing_key_pem.clone();
         async move {
-            match pem {
-                Some(p) => keys::rsa_from_pem(&p),
-                None => {
-                    let der = keys::generate_rsa_pkcs8().await?;
-                    ring::rsa::KeyPair::from_pkcs8(&der)
-                        .map_err(|e| EmulatorError::Crypto(format!("generated key rejected: {e}")))
-                }
-            }
+            let der = match pem {
+                Some(p) => keys::rsa_pkcs8_from_pem(&p)?,
+                None => keys::generate_rsa_pkcs8().await?,
+            };
+            keys::signing_key(&der)
         }
     };
     let tls_task = async {
@@ -199,7 +196,7 @@ pub(crate) async fn start(
         Ok::<_, EmulatorError>((mi, authority, sf, http))
     };
     let (key, tls, binds) = tokio::join!(key_task, tls_task, binds);
-    let (key, tls, (mi_l, auth_l, sf_l, http_l)) = (key?, tls?, binds?);
+    let ((key, key_cert), tls, (mi_l, auth_l, sf_l, http_l)) = (key?, tls?, binds?);
 
     let (state_dir, remove_state_dir) = match state_dir {
         Some(d) => (d, false),
@@ -254,7 +251,7 @@ pub(crate) async fn start(
         directory: DirectoryHandle::new(dir, clock.clone()),
         config,
         clock,
-        signer: Signer::new(key),
+        signer: Signer::new(key, key_cert),
         faults: Faults::default(),
         log: RequestLog::default(),
         secrets,

@@ -221,6 +221,36 @@ async fn plain_http_authority_when_enabled() {
 }
 
 #[tokio::test]
+async fn ipv6_loopback_when_available() {
+    let mut c = support::config();
+    c.listen.host = "::1".into();
+    match ficx::emulator::Emulator::start(c).await {
+        Ok(emu) => {
+            assert!(
+                emu.authority_url().starts_with("https://[::1]:"),
+                "{}",
+                emu.authority_url()
+            );
+            assert!(emu.mi_url().starts_with("http://[::1]:"));
+            let tok = support::imds_token(&emu, "", "api://AzureADTokenExchange").await;
+            assert_eq!(support::claims(&tok)["oid"], d::SAMI_OBJECT_ID);
+            let (s, _) = get_json(
+                &client(&emu),
+                &emu.endpoint_url(Endpoint::OpenIdConfiguration),
+                &[],
+            )
+            .await;
+            assert_eq!(s, 200, "the certificate covers ::1");
+            emu.shutdown().await;
+        }
+        Err(ficx::emulator::EmulatorError::Bind { .. }) => {
+            println!("SKIPPED: no IPv6 loopback here")
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test]
 async fn non_loopback_bind_is_refused() {
     let mut c = support::config();
     c.listen.host = "0.0.0.0".into();
