@@ -39,10 +39,11 @@ pub(crate) struct Secrets {
 /// Azure Arc challenge state: where key files go and which contents are valid.
 pub(crate) struct ArcState {
     pub(crate) key_dir: PathBuf,
-    pub(crate) keys: Mutex<VecDeque<String>>,
+    /// (key file content, key file path), oldest first.
+    pub(crate) keys: Mutex<VecDeque<(String, PathBuf)>>,
 }
 
-/// How many Arc challenge keys stay valid at once.
+/// How many Arc challenge keys stay valid at once; older key files are deleted.
 pub(crate) const ARC_KEYS_KEPT: usize = 1024;
 
 /// An MI token as cached per (identity or user object id, resource).
