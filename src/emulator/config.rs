@@ -423,6 +423,12 @@ impl EmulatorConfig {
         toml::from_str(DEFAULT_TOML).expect("embedded default.toml parses")
     }
 
+    /// The annotated TOML text of the built-in default configuration (with its comments; a
+    /// starting point for custom configurations).
+    pub fn default_toml() -> &'static str {
+        DEFAULT_TOML
+    }
+
     /// Parse and validate a TOML configuration.
     ///
     /// # Errors
@@ -979,6 +985,7 @@ mod tests {
     fn default_config_is_valid_and_round_trips() {
         let cfg = EmulatorConfig::default_config();
         cfg.validate().unwrap();
+        assert_eq!(EmulatorConfig::from_toml(EmulatorConfig::default_toml()).unwrap(), cfg);
         let again = EmulatorConfig::from_toml(&cfg.to_toml()).unwrap();
         assert_eq!(cfg, again);
         let json = serde_json::to_string(&cfg).unwrap();
