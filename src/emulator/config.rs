@@ -985,7 +985,10 @@ mod tests {
     fn default_config_is_valid_and_round_trips() {
         let cfg = EmulatorConfig::default_config();
         cfg.validate().unwrap();
-        assert_eq!(EmulatorConfig::from_toml(EmulatorConfig::default_toml()).unwrap(), cfg);
+        assert_eq!(
+            EmulatorConfig::from_toml(EmulatorConfig::default_toml()).unwrap(),
+            cfg
+        );
         let again = EmulatorConfig::from_toml(&cfg.to_toml()).unwrap();
         assert_eq!(cfg, again);
         let json = serde_json::to_string(&cfg).unwrap();
