@@ -198,20 +198,25 @@ async fn jwks(
     )
 }
 
-/// `host:port` forms under which the authority is reachable.
-fn served_hosts(st: &State) -> Vec<String> {
+/// `(scheme, host, port)` of every listener serving the authority; `localhost` is an alias of a
+/// loopback IP listener.
+fn served(st: &State) -> Vec<(String, String, u16)> {
     let mut out = Vec::new();
     for url in std::iter::once(&st.urls.authority).chain(st.urls.authority_http.iter()) {
-        if let Some(hp) = url.split("://").nth(1) {
-            out.push(hp.to_ascii_lowercase());
-            if let Some((_, port)) = hp.rsplit_once(':') {
-                out.push(format!("localhost:{port}"));
-            }
+        if let Ok(u) = url::Url::parse(url)
+            && let (Some(h), Some(p)) = (u.host_str(), u.port_or_known_default())
+        {
+            out.push((u.scheme().to_owned(), h.to_ascii_lowercase(), p));
+            out.push((u.scheme().to_owned(), "localhost".to_owned(), p));
         }
     }
     out
 }
 
+/// Instance discovery (`/common/discovery/instance?api-version=1.1&authorization_endpoint=…`),
+/// answered for this emulator's own hosts only (else AADSTS50049 `invalid_instance`). MSAL
+/// Python drops the port when it builds `authorization_endpoint`, so a port-less loopback host
+/// matches the listener that was asked, and the reply names the real `host:port`.
 async fn instance_discovery(
     AxState(st): St,
     Extension(ctx): Extension<ListenerCtx>,
@@ -226,34 +231,40 @@ async fn instance_discovery(
         })
         .unwrap_or_default();
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let (scheme, hostport, tenant) = match get("authorization_endpoint") {
-        Some(a) => match url::Url::parse(a) {
-            Ok(u) => {
-                let hp = match (u.host_str(), u.port_or_known_default()) {
-                    (Some(h), Some(p)) => format!("{h}:{p}").to_ascii_lowercase(),
-                    _ => String::new(),
-                };
-                let tenant = u
-                    .path_segments()
-                    .and_then(|mut s| s.next())
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or("common")
-                    .to_owned();
-                (u.scheme().to_owned(), hp, tenant)
-            }
-            Err(_) => (String::new(), String::new(), String::new()),
-        },
-        None => {
-            let (scheme, hp) = ctx
-                .base_url
-                .split_once("://")
-                .unwrap_or(("https", &ctx.base_url));
-            (scheme.to_owned(), hp.to_owned(), "common".to_owned())
+    let own = url::Url::parse(&ctx.base_url).ok();
+    let own_port = own.as_ref().and_then(url::Url::port_or_known_default);
+    let served = served(&st);
+    let (found, tenant) = match get("authorization_endpoint").map(url::Url::parse) {
+        Some(Ok(u)) => {
+            let host = u.host_str().unwrap_or("").to_ascii_lowercase();
+            let tenant = u
+                .path_segments()
+                .and_then(|mut s| s.next())
+                .filter(|s| !s.is_empty())
+                .unwrap_or("common")
+                .to_owned();
+            let hit = match u.port() {
+                Some(p) => served.iter().find(|(_, h, sp)| *h == host && *sp == p),
+                None => served
+                    .iter()
+                    .filter(|(_, h, _)| *h == host)
+                    .min_by_key(|(_, _, sp)| Some(*sp) != own_port),
+            };
+            (hit.cloned(), tenant)
         }
+        Some(Err(_)) => (None, String::new()),
+        None => (
+            served
+                .iter()
+                .find(|(_, _, sp)| Some(*sp) == own_port)
+                .cloned(),
+            "common".to_owned(),
+        ),
     };
-    if !served_hosts(&st).contains(&hostport) {
+    let Some((scheme, host, port)) = found else {
         return entra_response(&st, &ctx, &headers, &EntraFailure::unknown_instance());
-    }
+    };
+    let hostport = format!("{host}:{port}");
     let body = json!({
         "tenant_discovery_endpoint": format!("{scheme}://{hostport}/{tenant}/v2.0/.well-known/openid-configuration"),
         "api-version": "1.1",

@@ -53,7 +53,8 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// The whole emulator configuration. [`Default`] is the built-in default directory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` masks `signing_key_pem` and the secrets.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmulatorConfig {
     /// The cloud the emulator impersonates (default [`DEFAULT_ISSUER_HOST`]). Token `iss` is
@@ -96,6 +97,29 @@ pub struct EmulatorConfig {
     /// App roles granted to an app's service principal in a tenant.
     #[serde(default)]
     pub role_assignments: Vec<RoleAssignmentConfig>,
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("issuer_host", &self.issuer_host)
+            .field(
+                "signing_key_pem",
+                &self.signing_key_pem.as_ref().map(|_| "<redacted>"),
+            )
+            .field("listen", &self.listen)
+            .field("lifetimes", &self.lifetimes)
+            .field("secrets", &self.secrets)
+            .field("arc", &self.arc)
+            .field("tenants", &self.tenants)
+            .field("managed_identities", &self.managed_identities)
+            .field("host", &self.host)
+            .field("apps", &self.apps)
+            .field("service_principals", &self.service_principals)
+            .field("resources", &self.resources)
+            .field("role_assignments", &self.role_assignments)
+            .finish()
+    }
 }
 
 /// `[listen]`: where the emulator listens. Loopback only.
@@ -397,6 +421,12 @@ impl EmulatorConfig {
     pub fn default_config() -> Self {
         // The embedded file is covered by a unit test; failing here is a build defect.
         toml::from_str(DEFAULT_TOML).expect("embedded default.toml parses")
+    }
+
+    /// The annotated TOML text of the built-in default configuration (with its comments; a
+    /// starting point for custom configurations).
+    pub fn default_toml() -> &'static str {
+        DEFAULT_TOML
     }
 
     /// Parse and validate a TOML configuration.
@@ -955,6 +985,10 @@ mod tests {
     fn default_config_is_valid_and_round_trips() {
         let cfg = EmulatorConfig::default_config();
         cfg.validate().unwrap();
+        assert_eq!(
+            EmulatorConfig::from_toml(EmulatorConfig::default_toml()).unwrap(),
+            cfg
+        );
         let again = EmulatorConfig::from_toml(&cfg.to_toml()).unwrap();
         assert_eq!(cfg, again);
         let json = serde_json::to_string(&cfg).unwrap();
@@ -1086,7 +1120,12 @@ mod tests {
     fn secrets_are_masked_in_debug() {
         let mut cfg = EmulatorConfig::default_config();
         cfg.secrets.identity_header = Some("hunter2hunter2".into());
-        assert!(!format!("{cfg:?}").contains("hunter2"));
+        cfg.signing_key_pem = Some("-----BEGIN PRIVATE KEY-----\nsecretkey".into());
+        let dbg = format!("{cfg:?}");
+        assert!(
+            !dbg.contains("hunter2") && !dbg.contains("secretkey"),
+            "{dbg}"
+        );
     }
 
     proptest::proptest! {

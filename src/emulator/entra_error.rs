@@ -20,7 +20,8 @@ pub(crate) fn oauth_error(code: u32) -> &'static str {
         700211 | 700212 | 700213 | 70021 | 70025 | 700024 | 700027 | 700229 | 700226 | 700236
         | 7000229 | 7000215 | 7000218 => "invalid_client",
         700016 => "unauthorized_client",
-        90002 | 900144 | 50027 | 50049 => "invalid_request",
+        90002 | 900144 | 50027 => "invalid_request",
+        50049 => "invalid_instance",
         70011 | 1002012 => "invalid_scope",
         500011 => "invalid_resource",
         70003 => "unsupported_grant_type",

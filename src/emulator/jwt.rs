@@ -19,6 +19,7 @@ pub(crate) struct Signer {
     header_b64: String,
     n: Vec<u8>,
     e: Vec<u8>,
+    cert_der: Vec<u8>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -39,10 +40,11 @@ pub(crate) enum VerifyError {
 }
 
 impl Signer {
-    /// Wrap a ring key pair.
-    pub(crate) fn new(key: signature::RsaKeyPair) -> Self {
+    /// Wrap a ring key pair and its self-signed certificate (DER); `kid` = `x5t` = the
+    /// certificate's base64url SHA-1, as Entra's.
+    pub(crate) fn new(key: signature::RsaKeyPair, cert_der: Vec<u8>) -> Self {
         let public: RsaPublicKeyComponents<Vec<u8>> = RsaPublicKeyComponents::from(key.public());
-        let kid = b64_sha1(&public.n);
+        let kid = b64_sha1(&cert_der);
         let header = json!({"typ": "JWT", "alg": "RS256", "kid": kid, "x5t": kid});
         let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
         Self {
@@ -52,6 +54,7 @@ impl Signer {
             header_b64,
             n: public.n,
             e: public.e,
+            cert_der,
         }
     }
 
@@ -115,7 +118,8 @@ impl Signer {
         Ok(claims)
     }
 
-    /// The JWKS key object (`kty`, `use`, `kid`, `x5t`, `n`, `e`, plus `issuer` when given).
+    /// The JWKS key object (`kty`, `use`, `kid`, `x5t`, `n`, `e`, `x5c`, plus `issuer` when
+    /// given).
     pub(crate) fn jwk(&self, issuer: Option<&str>) -> Value {
         let mut k = json!({
             "kty": "RSA",
@@ -124,6 +128,7 @@ impl Signer {
             "x5t": self.kid,
             "n": URL_SAFE_NO_PAD.encode(&self.n),
             "e": URL_SAFE_NO_PAD.encode(&self.e),
+            "x5c": [base64::engine::general_purpose::STANDARD.encode(&self.cert_der)],
         });
         if let Some(i) = issuer {
             k["issuer"] = Value::String(i.to_owned());
@@ -164,7 +169,9 @@ mod tests {
 
     pub(crate) fn test_signer() -> Signer {
         let pem = include_str!("../../tests/emulator/test_key.pem");
-        Signer::new(crate::emulator::keys::rsa_from_pem(pem).unwrap())
+        let der = crate::emulator::keys::rsa_pkcs8_from_pem(pem).unwrap();
+        let (key, cert) = crate::emulator::keys::signing_key(&der).unwrap();
+        Signer::new(key, cert)
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! certificate with its SHA-1 thumbprint.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,8 +20,17 @@ use super::EmulatorError;
 /// RSA modulus size of the generated signing key.
 pub(crate) const RSA_BITS: usize = 2048;
 
-/// A `rand_core` RNG over ring's system random source, for the `rsa` crate.
-struct RingRng(ring::rand::SystemRandom);
+/// A `rand_core` RNG over ring's system random source, for the `rsa` crate. Once `cancel` is
+/// set it stops the key generation that uses it (see [`generate_rsa_pkcs8`]).
+struct RingRng {
+    rng: ring::rand::SystemRandom,
+    #[cfg_attr(not(panic = "unwind"), allow(dead_code))]
+    cancel: Arc<AtomicBool>,
+}
+
+/// Unwinds a losing key generator; never seen by the panic hook (`resume_unwind`).
+#[cfg_attr(not(panic = "unwind"), allow(dead_code))]
+struct Cancelled;
 
 impl rsa::rand_core::RngCore for RingRng {
     fn next_u32(&mut self) -> u32 {
@@ -35,8 +45,14 @@ impl rsa::rand_core::RngCore for RingRng {
     }
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         use ring::rand::SecureRandom;
+        // Stopping a searcher frees its core at once. Only with unwinding panics:
+        // under panic=abort it finishes its current prime, then sees the closed channel.
+        #[cfg(panic = "unwind")]
+        if self.cancel.load(Ordering::Relaxed) {
+            std::panic::resume_unwind(Box::new(Cancelled));
+        }
         // The OS RNG failing is unrecoverable for key generation.
-        self.0.fill(dest).expect("system random source");
+        self.rng.fill(dest).expect("system random source");
     }
     fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
         self.fill_bytes(dest);
@@ -46,42 +62,148 @@ impl rsa::rand_core::RngCore for RingRng {
 
 impl rsa::rand_core::CryptoRng for RingRng {}
 
-fn generate_rsa_pkcs8_once() -> Result<Vec<u8>, String> {
-    use rsa::pkcs8::EncodePrivateKey;
-    let mut rng = RingRng(ring::rand::SystemRandom::new());
-    let key = rsa::RsaPrivateKey::new(&mut rng, RSA_BITS).map_err(|e| e.to_string())?;
-    let doc = key.to_pkcs8_der().map_err(|e| e.to_string())?;
-    Ok(doc.as_bytes().to_vec())
+/// Bits of each of the two RSA primes.
+const PRIME_BITS: usize = RSA_BITS / 2;
+/// The public exponent (F4), as Entra's keys use.
+const PUBLIC_EXPONENT: u32 = 65_537;
+
+/// Odd primes below this bound sieve candidates before any Miller-Rabin test.
+const SIEVE_BOUND: usize = 10_000;
+/// How far an incremental search walks from one random start (as Go's `crypto/rand.Prime`).
+const MAX_DELTA: u32 = 1 << 20;
+/// Miller-Rabin rounds (plus a Lucas test) confirming a candidate that passed base 2.
+const CONFIRM_ROUNDS: usize = 10;
+
+fn small_primes() -> &'static [u32] {
+    static PRIMES: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    PRIMES.get_or_init(|| {
+        let mut composite = vec![false; SIEVE_BOUND];
+        let mut out = Vec::new();
+        for i in 2..SIEVE_BOUND {
+            if !composite[i] {
+                if i > 2 {
+                    out.push(i as u32);
+                }
+                for j in (i * i..SIEVE_BOUND).step_by(i) {
+                    composite[j] = true;
+                }
+            }
+        }
+        out
+    })
 }
 
-/// Generate an RSA-2048 key as PKCS#8 DER. Prime search time varies a lot (100–500 ms), so two
-/// generator threads race and the first result wins; the loser finishes in the background.
+/// A random prime of exactly `bits` bits (a multiple of 8) with its top two bits set, so two of
+/// them multiply to exactly `2 * bits` bits. Random odd start, then an incremental search that
+/// skips multiples of the primes below [`SIEVE_BOUND`] with cheap residue arithmetic and runs
+/// Miller-Rabin only on survivors: about half the big-number work of `num-bigint-dig`'s
+/// `gen_prime`, whose sieve stops at 53.
+fn search_prime(rng: &mut RingRng, bits: usize) -> rsa::BigUint {
+    use num_bigint_dig::prime::{probably_prime, probably_prime_miller_rabin};
+    use rsa::rand_core::RngCore;
+    let primes = small_primes();
+    let mut bytes = vec![0u8; bits / 8];
+    loop {
+        rng.fill_bytes(&mut bytes);
+        bytes[0] |= 0xC0;
+        if let Some(last) = bytes.last_mut() {
+            *last |= 1;
+        }
+        let residues: Vec<u32> = primes
+            .iter()
+            .map(|&p| {
+                bytes
+                    .iter()
+                    .fold(0u32, |r, &b| ((r << 8) | u32::from(b)) % p)
+            })
+            .collect();
+        let base = rsa::BigUint::from_bytes_be(&bytes);
+        let mut delta = 0u32;
+        while delta < MAX_DELTA {
+            let sieved = residues
+                .iter()
+                .zip(primes)
+                .all(|(&r, &p)| !(r + delta % p).is_multiple_of(p));
+            if sieved {
+                let c = &base + rsa::BigUint::from(delta);
+                if c.bits() == bits
+                    && probably_prime_miller_rabin(&c, 1, true)
+                    && probably_prime(&c, CONFIRM_ROUNDS)
+                {
+                    return c;
+                }
+            }
+            delta += 2;
+        }
+    }
+}
+
+/// Search primes until the receiver is gone or `cancel` is set.
+fn prime_worker(cancel: Arc<AtomicBool>, tx: tokio::sync::mpsc::Sender<rsa::BigUint>) {
+    let mut rng = RingRng {
+        rng: ring::rand::SystemRandom::new(),
+        cancel: cancel.clone(),
+    };
+    while !cancel.load(Ordering::Relaxed) {
+        let p = search_prime(&mut rng, PRIME_BITS);
+        if tx.blocking_send(p).is_err() {
+            return;
+        }
+    }
+}
+
+/// Generate an RSA-2048 key as PKCS#8 DER. Prime search time varies a lot, so two threads hunt
+/// primes together and the first two distinct primes found make the key (about a third faster
+/// on average than racing two whole key generations); the searchers are then cancelled through
+/// their RNG.
 pub(crate) async fn generate_rsa_pkcs8() -> Result<Vec<u8>, EmulatorError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    use rsa::pkcs8::EncodePrivateKey;
+    use rsa::traits::PublicKeyParts;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let cancel = Arc::new(AtomicBool::new(false));
+    // Stop the searchers even when this future is dropped half-way.
+    struct CancelOnDrop(Arc<AtomicBool>);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _guard = CancelOnDrop(cancel.clone());
     for _ in 0..2 {
-        let tx = tx.clone();
+        let (tx, cancel) = (tx.clone(), cancel.clone());
         std::thread::Builder::new()
             .name("ficx-emu-rsa".into())
             .spawn(move || {
-                let _ = tx.blocking_send(generate_rsa_pkcs8_once());
+                // A cancelled searcher unwinds with `Cancelled`; it has nothing to report.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    prime_worker(cancel, tx)
+                }));
             })
             .map_err(|e| EmulatorError::Crypto(format!("spawning the key generator: {e}")))?;
     }
     drop(tx);
-    let mut last = String::from("no generator finished");
-    while let Some(r) = rx.recv().await {
-        match r {
-            Ok(der) => return Ok(der),
-            Err(e) => last = e,
+    let failed = || EmulatorError::Crypto("RSA key generation: the prime search stopped".into());
+    let mut p = rx.recv().await.ok_or_else(failed)?;
+    loop {
+        let q = rx.recv().await.ok_or_else(failed)?;
+        // Rarely p = q, or e is not invertible mod λ(n): take the next prime.
+        if let Ok(key) =
+            rsa::RsaPrivateKey::from_p_q(p.clone(), q.clone(), rsa::BigUint::from(PUBLIC_EXPONENT))
+            && key.n().bits() == RSA_BITS
+            && key.validate().is_ok()
+        {
+            let doc = key
+                .to_pkcs8_der()
+                .map_err(|e| EmulatorError::Crypto(format!("encoding the RSA key: {e}")))?;
+            return Ok(doc.as_bytes().to_vec());
         }
+        p = q;
     }
-    Err(EmulatorError::Crypto(format!(
-        "RSA key generation failed: {last}"
-    )))
 }
 
-/// Parse a PEM RSA private key (PKCS#8, or PKCS#1 `RSA PRIVATE KEY`) into a ring key pair.
-pub(crate) fn rsa_from_pem(pem: &str) -> Result<ring::rsa::KeyPair, EmulatorError> {
+/// Parse a PEM RSA private key (PKCS#8, or PKCS#1 `RSA PRIVATE KEY`) into PKCS#8 DER that ring
+/// accepts.
+pub(crate) fn rsa_pkcs8_from_pem(pem: &str) -> Result<Vec<u8>, EmulatorError> {
     let bad = |why: String| EmulatorError::Config {
         path: "signing_key_pem".into(),
         problem: why,
@@ -90,12 +212,42 @@ pub(crate) fn rsa_from_pem(pem: &str) -> Result<ring::rsa::KeyPair, EmulatorErro
     let key = rustls_pemfile::private_key(&mut reader)
         .map_err(|e| bad(format!("not PEM: {e}")))?
         .ok_or_else(|| bad("no private key found in the PEM text".into()))?;
-    match key {
-        PrivateKeyDer::Pkcs8(k) => ring::rsa::KeyPair::from_pkcs8(k.secret_pkcs8_der()),
-        PrivateKeyDer::Pkcs1(k) => ring::rsa::KeyPair::from_der(k.secret_pkcs1_der()),
+    let der = match key {
+        PrivateKeyDer::Pkcs8(k) => k.secret_pkcs8_der().to_vec(),
+        PrivateKeyDer::Pkcs1(k) => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            use rsa::pkcs8::EncodePrivateKey;
+            let key = rsa::RsaPrivateKey::from_pkcs1_der(k.secret_pkcs1_der())
+                .map_err(|e| bad(format!("not a usable RSA key: {e}")))?;
+            key.to_pkcs8_der()
+                .map_err(|e| bad(format!("not a usable RSA key: {e}")))?
+                .as_bytes()
+                .to_vec()
+        }
         _ => return Err(bad("expected an RSA key (PKCS#8 or PKCS#1)".into())),
-    }
-    .map_err(|e| bad(format!("not a usable RSA key: {e}")))
+    };
+    ring::rsa::KeyPair::from_pkcs8(&der).map_err(|e| bad(format!("not a usable RSA key: {e}")))?;
+    Ok(der)
+}
+
+/// The token-signing key: ring's key pair plus a self-signed certificate over it, published as
+/// `x5c` (Entra's `kid`/`x5t` are the certificate's SHA-1 thumbprint).
+pub(crate) fn signing_key(pkcs8: &[u8]) -> Result<(ring::rsa::KeyPair, Vec<u8>), EmulatorError> {
+    let ring_key = ring::rsa::KeyPair::from_pkcs8(pkcs8)
+        .map_err(|e| EmulatorError::Crypto(format!("RSA key rejected: {e}")))?;
+    let rc_key = KeyPair::from_pkcs8_der_and_sign_algo(
+        &PrivatePkcs8KeyDer::from(pkcs8),
+        &rcgen::PKCS_RSA_SHA256,
+    )
+    .map_err(crypto)?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(crypto)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "ficx emulator token signing");
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let cert = params.self_signed(&rc_key).map_err(crypto)?;
+    Ok((ring_key, cert.der().to_vec()))
 }
 
 /// Base64url SHA-1 of `data`, the form of Entra's `kid`/`x5t`.
@@ -223,10 +375,52 @@ mod tests {
     }
 
     #[test]
+    fn primes_are_prime_and_sized() {
+        let mut rng = RingRng {
+            rng: ring::rand::SystemRandom::new(),
+            cancel: Arc::new(AtomicBool::new(false)),
+        };
+        let p = search_prime(&mut rng, 256);
+        assert_eq!(p.bits(), 256);
+        assert!(num_bigint_dig::prime::probably_prime(&p, 20));
+        assert_eq!(&small_primes()[..5], &[3, 5, 7, 11, 13]);
+        assert_eq!(*small_primes().last().unwrap(), 9973);
+    }
+
+    #[tokio::test]
+    async fn generated_keys_sign_and_differ() {
+        let a = generate_rsa_pkcs8().await.unwrap();
+        let b = generate_rsa_pkcs8().await.unwrap();
+        assert_ne!(a, b);
+        let key = ring::rsa::KeyPair::from_pkcs8(&a).unwrap();
+        assert_eq!(key.public().modulus_len(), RSA_BITS / 8);
+    }
+
+    #[test]
     fn bad_pem_is_a_config_error() {
         assert!(matches!(
-            rsa_from_pem("nope"),
+            rsa_pkcs8_from_pem("nope"),
             Err(EmulatorError::Config { .. })
         ));
+        let ec = rcgen::KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+            .unwrap()
+            .serialize_pem();
+        assert!(matches!(
+            rsa_pkcs8_from_pem(&ec),
+            Err(EmulatorError::Config { .. })
+        ));
+    }
+
+    #[test]
+    fn pkcs1_keys_are_accepted() {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        let pem = include_str!("../../tests/emulator/test_key.pem");
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem).unwrap();
+        let pkcs1 = key.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        let der = rsa_pkcs8_from_pem(&pkcs1).unwrap();
+        assert_eq!(der, rsa_pkcs8_from_pem(pem).unwrap());
+        let (_, cert) = signing_key(&der).unwrap();
+        assert_eq!(cert[0], 0x30);
     }
 }

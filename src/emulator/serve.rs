@@ -448,6 +448,15 @@ async fn handle(
             ))
         }
     };
+    tracing::debug!(
+        listener = %entry.listener,
+        endpoint = entry.endpoint.map(|e| e.name()),
+        method = %entry.method,
+        path = %entry.path,
+        status = result.as_ref().ok().map(|r| r.status().as_u16()),
+        fault = entry.fault.as_deref(),
+        "ficx emulator request"
+    );
     if let Ok(resp) = &result {
         entry.status = Some(resp.status().as_u16());
         if let Some(note) = resp.extensions().get::<LogNote>() {

@@ -39,10 +39,11 @@ pub(crate) struct Secrets {
 /// Azure Arc challenge state: where key files go and which contents are valid.
 pub(crate) struct ArcState {
     pub(crate) key_dir: PathBuf,
-    pub(crate) keys: Mutex<VecDeque<String>>,
+    /// (key file content, key file path), oldest first.
+    pub(crate) keys: Mutex<VecDeque<(String, PathBuf)>>,
 }
 
-/// How many Arc challenge keys stay valid at once.
+/// How many Arc challenge keys stay valid at once; older key files are deleted.
 pub(crate) const ARC_KEYS_KEPT: usize = 1024;
 
 /// An MI token as cached per (identity or user object id, resource).
@@ -170,14 +171,11 @@ pub(crate) async fn start(
     let key_task = {
         let pem = config.signing_key_pem.clone();
         async move {
-            match pem {
-                Some(p) => keys::rsa_from_pem(&p),
-                None => {
-                    let der = keys::generate_rsa_pkcs8().await?;
-                    ring::rsa::KeyPair::from_pkcs8(&der)
-                        .map_err(|e| EmulatorError::Crypto(format!("generated key rejected: {e}")))
-                }
-            }
+            let der = match pem {
+                Some(p) => keys::rsa_pkcs8_from_pem(&p)?,
+                None => keys::generate_rsa_pkcs8().await?,
+            };
+            keys::signing_key(&der)
         }
     };
     let tls_task = async {
@@ -199,7 +197,7 @@ pub(crate) async fn start(
         Ok::<_, EmulatorError>((mi, authority, sf, http))
     };
     let (key, tls, binds) = tokio::join!(key_task, tls_task, binds);
-    let (key, tls, (mi_l, auth_l, sf_l, http_l)) = (key?, tls?, binds?);
+    let ((key, key_cert), tls, (mi_l, auth_l, sf_l, http_l)) = (key?, tls?, binds?);
 
     let (state_dir, remove_state_dir) = match state_dir {
         Some(d) => (d, false),
@@ -254,7 +252,7 @@ pub(crate) async fn start(
         directory: DirectoryHandle::new(dir, clock.clone()),
         config,
         clock,
-        signer: Signer::new(key),
+        signer: Signer::new(key, key_cert),
         faults: Faults::default(),
         log: RequestLog::default(),
         secrets,

@@ -168,7 +168,28 @@ async fn instance_discovery_answers_for_its_own_host() {
         &[],
     )
     .await;
-    support::assert_entra(s, &v, 400, "invalid_request", 50049);
+    support::assert_entra(s, &v, 400, "invalid_instance", 50049);
+    // MSAL Python drops the port from the authorization endpoint it sends.
+    let (s, v) = get_json(
+        &c,
+        &format!(
+            "{base}/common/discovery/instance?api-version=1.0&authorization_endpoint={}",
+            urlenc(&format!(
+                "https://127.0.0.1/{}/oauth2/v2.0/authorize",
+                d::CONTOSO_TENANT_ID
+            ))
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["tenant_discovery_endpoint"],
+        format!(
+            "{base}/{}/v2.0/.well-known/openid-configuration",
+            d::CONTOSO_TENANT_ID
+        )
+    );
     emu.shutdown().await;
 }
 
@@ -197,6 +218,36 @@ async fn plain_http_authority_when_enabled() {
         ficx::emulator::Listener::AuthorityHttp
     );
     emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn ipv6_loopback_when_available() {
+    let mut c = support::config();
+    c.listen.host = "::1".into();
+    match ficx::emulator::Emulator::start(c).await {
+        Ok(emu) => {
+            assert!(
+                emu.authority_url().starts_with("https://[::1]:"),
+                "{}",
+                emu.authority_url()
+            );
+            assert!(emu.mi_url().starts_with("http://[::1]:"));
+            let tok = support::imds_token(&emu, "", "api://AzureADTokenExchange").await;
+            assert_eq!(support::claims(&tok)["oid"], d::SAMI_OBJECT_ID);
+            let (s, _) = get_json(
+                &client(&emu),
+                &emu.endpoint_url(Endpoint::OpenIdConfiguration),
+                &[],
+            )
+            .await;
+            assert_eq!(s, 200, "the certificate covers ::1");
+            emu.shutdown().await;
+        }
+        Err(ficx::emulator::EmulatorError::Bind { .. }) => {
+            println!("SKIPPED: no IPv6 loopback here")
+        }
+        Err(e) => panic!("{e}"),
+    }
 }
 
 #[tokio::test]

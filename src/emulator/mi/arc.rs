@@ -45,10 +45,12 @@ fn challenge(st: &State) -> Response {
         );
     }
     if let Ok(mut keys) = st.arc.keys.lock() {
-        if keys.len() >= ARC_KEYS_KEPT {
-            keys.pop_front();
+        if keys.len() >= ARC_KEYS_KEPT
+            && let Some((_, old)) = keys.pop_front()
+        {
+            let _ = std::fs::remove_file(old);
         }
-        keys.push_back(secret);
+        keys.push_back((secret, path.clone()));
     }
     let mut r = reply(
         401,
@@ -66,6 +68,7 @@ fn key_valid(st: &State, auth: &str) -> bool {
     };
     st.arc.keys.lock().is_ok_and(|keys| {
         keys.iter()
+            .map(|(k, _)| k)
             .any(|k| super::ct_eq(k.as_bytes(), given.as_bytes()))
     })
 }
