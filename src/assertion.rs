@@ -294,6 +294,16 @@ pub const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
 /// A projected token file (AKS workload identity: `AZURE_FEDERATED_TOKEN_FILE`) whose content is
 /// the assertion. Re-read whenever its modification time or size changes; otherwise the last
 /// content is reused.
+///
+/// ```no_run
+/// use ficx::{Env, Exchanger, TokenFileSource};
+/// # fn build() -> Result<Exchanger, ficx::Error> {
+/// let exchanger = Exchanger::builder()
+///     .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .assertion_source(TokenFileSource::from_env(&Env::process())?)
+///     .build()?;
+/// # Ok(exchanger) }
+/// ```
 #[derive(Debug)]
 pub struct TokenFileSource {
     path: PathBuf,

@@ -269,7 +269,10 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
             None => Ok(None),
         });
         let slot = match slot {
-            Err(hit) => return Ok(hit),
+            Err(hit) => {
+                tracing::trace!("cache hit");
+                return Ok(hit);
+            }
             Ok(Some(slot)) => slot,
             Ok(None) => self.slots.get_or_insert(to_owned(), Slot::new),
         };
@@ -295,9 +298,14 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
             }
         }
         if let Some(err) = self.blocked(&slot, now) {
+            tracing::debug!(error = %err, "cache miss inside a Retry-After window: failing fast");
             return Err(err);
         }
-        self.start_flight(&slot, fetch, false);
+        if self.start_flight(&slot, fetch, false) {
+            tracing::debug!("cache miss: fetching");
+        } else {
+            tracing::trace!("cache miss: joining the fetch in flight");
+        }
         let flight = slot
             .flight
             .lock()

@@ -101,6 +101,7 @@ impl Exchanger {
             .tenants
             .with(tenant, |slot| slot.and_then(|s| s.cache.peek(scope)))
         {
+            tracing::trace!(tenant, scope, "cache hit");
             return Ok(hit);
         }
         let slot = self.slot(tenant)?;
@@ -213,6 +214,14 @@ pub struct ExchangerStats {
 
 /// One foreign tenant's credential: `get_token(scope)`. Cheap to clone; shares the exchanger's
 /// assertion and caches.
+///
+/// ```no_run
+/// # async fn run(exchanger: ficx::Exchanger) -> Result<(), ficx::Error> {
+/// let contoso = exchanger.tenant("contoso.onmicrosoft.com")?; // validated now, no request
+/// let graph = contoso.get_token("https://graph.microsoft.com").await?;
+/// let orders = contoso.get_token("api://orders/.default").await?; // same assertion, own cache entry
+/// # let _ = (graph, orders); Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct TenantCredential {
     inner: Arc<Inner>,
@@ -235,6 +244,7 @@ impl TenantCredential {
     /// As [`Exchanger::token`].
     pub async fn get_token(&self, scope: &str) -> Result<AccessToken, Error> {
         if let Some(hit) = self.slot.cache.peek(scope) {
+            tracing::trace!(tenant = %self.slot.tenant, scope, "cache hit");
             return Ok(hit);
         }
         get(&self.inner, &self.slot, scope).await

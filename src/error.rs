@@ -35,6 +35,24 @@ pub type SharedCause = std::sync::Arc<dyn std::error::Error + Send + Sync + 'sta
 /// Variants are the stable kinds, named for what a caller can do about them. Ask the error
 /// questions rather than matching deeply: [`Error::is_transient`], [`Error::aadsts`],
 /// [`Error::hint`], [`Error::leg`].
+///
+/// ```
+/// use ficx::{Error, Exchanger};
+/// async fn call(x: &Exchanger) -> Result<(), Error> {
+///     match x.token("contoso.onmicrosoft.com", "https://graph.microsoft.com").await {
+///         Ok(_token) => Ok(()),
+///         Err(e) if e.is_transient() => Err(e), // retry later (ficx already retried)
+///         Err(e) => {
+///             // configuration: an admin must act; say which leg and what to do
+///             eprintln!("{} leg: {e}", e.leg().map(|l| l.to_string()).unwrap_or_default());
+///             if let Some(fix) = e.hint() {
+///                 eprintln!("fix: {fix}");
+///             }
+///             Err(e)
+///         }
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

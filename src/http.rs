@@ -329,8 +329,14 @@ impl Http {
         req: reqwest::RequestBuilder,
         url: &str,
     ) -> Result<Reply, Error> {
-        let resp = req.send().await.map_err(|e| self.map_err(leg, url, e))?;
+        tracing::debug!(%leg, url, "request sent");
+        let resp = req.send().await.map_err(|e| {
+            let err = self.map_err(leg, url, e);
+            tracing::debug!(%leg, url, error = %err, "request failed");
+            err
+        })?;
         let status = resp.status().as_u16();
+        tracing::debug!(%leg, url, status, "response received");
         let headers = resp.headers().clone();
         let too_large = || Error::Transport {
             leg,

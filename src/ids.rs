@@ -102,6 +102,14 @@ guid_type!(
 /// Refused: the multi-tenant aliases `common`, `organizations`, `consumers` (client credentials
 /// need one tenant), and anything with `/ ? # %`, whitespace or control characters, or longer than
 /// [`MAX_ID_LEN`], since the tenant becomes a URL path segment.
+///
+/// ```
+/// use ficx::TenantId;
+/// assert_eq!(TenantId::new("Contoso.OnMicrosoft.com")?.as_str(), "contoso.onmicrosoft.com");
+/// assert!(TenantId::new("contoso/../x").is_err());
+/// assert!(TenantId::new("common").is_err());
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TenantId(String);
 
@@ -269,6 +277,15 @@ impl fmt::Debug for ArmResourceId {
 ///
 /// The documented FIC flow needs a **user-assigned** identity; system-assigned is accepted (some
 /// setups work) but `ficx` warns about it.
+///
+/// ```
+/// use ficx::ManagedIdentity;
+/// let by_client = ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?;
+/// assert_eq!(by_client.kind(), "client_id");
+/// let err = ManagedIdentity::object_id("not-a-guid").unwrap_err();
+/// assert!(err.to_string().starts_with("invalid mi object id"));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum ManagedIdentity {
@@ -360,6 +377,15 @@ pub const CHINA_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchangeChina";
 
 /// The Azure cloud: where the token endpoint lives and which exchange audience the MI token
 /// must carry. The MI leg, the exchange leg and the FIC audience must all be in one cloud.
+///
+/// ```
+/// use ficx::Cloud;
+/// let gov = Cloud::from_name("usgov")?;
+/// assert_eq!(gov.authority_host(), "https://login.microsoftonline.us");
+/// assert_eq!(gov.exchange_audience(), "api://AzureADTokenExchangeUSGov");
+/// assert_eq!(gov.issuer_for("tenant-a"), "https://login.microsoftonline.us/tenant-a/v2.0");
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Cloud {

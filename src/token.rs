@@ -12,6 +12,18 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::clock::unix;
 
 /// An access token (an app-only token for a foreign tenant, or an MI token used as an assertion).
+///
+/// ```
+/// use ficx::AccessToken;
+/// use secrecy::{ExposeSecret, SecretString};
+/// use std::time::{Duration, SystemTime};
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+/// let t = AccessToken::new(SecretString::from("eyJ...".to_string()), now + Duration::from_secs(3599), None, "Bearer");
+/// assert_eq!(format!("{t:?}").contains("eyJ"), false); // Debug never shows the token
+/// let header = format!("Bearer {}", t.secret().expose_secret()); // only where it goes on the wire
+/// assert_eq!(t.remaining(now), Duration::from_secs(3599));
+/// # let _ = header;
+/// ```
 #[derive(Clone)]
 pub struct AccessToken {
     secret: SecretString,
