@@ -82,7 +82,7 @@ fn shell_quote(v: &str) -> String {
 
 pub(crate) async fn run(args: EmulateArgs) -> anyhow::Result<()> {
     if args.print_default_config {
-        print!("{}", EmulatorConfig::default_config().to_toml());
+        print!("{}", EmulatorConfig::default_toml());
         return Ok(());
     }
     let mut config = match &args.config {
