@@ -285,7 +285,10 @@ impl Error {
     /// timeouts, connection failures, HTTP 408/429/5xx, and IMDS 404/410 (IMDS is updating).
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Transport { kind, .. } => *kind != TransportKind::Tls,
+            // A TLS failure or an oversized body will not change by retrying.
+            Error::Transport { kind, .. } => {
+                !matches!(kind, TransportKind::Tls | TransportKind::BodyTooLarge)
+            }
             Error::Timeout { .. } => true,
             Error::ManagedIdentity(e) => {
                 matches!(e.status, 408 | 429 | 500..=599)
@@ -298,6 +301,26 @@ impl Error {
             | Error::InvalidResponse { .. }
             | Error::Assertion { .. }
             | Error::Store(_) => false,
+        }
+    }
+
+    /// The `ficx` CLI's exit code for this error (README "Exit codes"): 2 bad input, 3 the
+    /// managed-identity leg, 4 Entra rejected the exchange, 5 transient after retries, 1 else.
+    pub fn exit_code(&self) -> u8 {
+        if self.is_usage() {
+            return 2;
+        }
+        if self.is_transient() {
+            return 5;
+        }
+        match self {
+            Error::Exchange(_) => 4,
+            Error::InvalidResponse {
+                leg: Leg::Exchange, ..
+            }
+            | Error::Store(_) => 1,
+            _ if self.leg() == Some(Leg::ManagedIdentity) => 3,
+            _ => 1,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use ficx::{Error, Leg};
+use ficx::Error;
 
 /// Success (a broken pipe on stdout also counts).
 pub(crate) const OK: u8 = 0;
@@ -11,12 +11,8 @@ pub(crate) const OK: u8 = 0;
 pub(crate) const OTHER: u8 = 1;
 /// Bad usage or invalid input, caught before any network call.
 pub(crate) const USAGE: u8 = 2;
-/// The managed-identity leg failed.
-pub(crate) const MANAGED_IDENTITY: u8 = 3;
-/// Entra rejected the exchange (configuration).
-pub(crate) const EXCHANGE_REJECTED: u8 = 4;
-/// Transient failure after retries.
-pub(crate) const TRANSIENT: u8 = 5;
+// 3: the managed-identity leg failed; 4: Entra rejected the exchange (configuration);
+// 5: transient failure after retries. Mapped by `ficx::Error::exit_code`.
 
 /// An error the CLI raises itself for bad input (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -52,23 +48,9 @@ pub(crate) fn code_for(e: &anyhow::Error) -> u8 {
     }
 }
 
-/// The exit code for a library error.
+/// The exit code for a library error (the mapping lives in the library, next to the error).
 pub(crate) fn code_for_error(err: &Error) -> u8 {
-    if err.is_usage() {
-        return USAGE;
-    }
-    if err.is_transient() {
-        return TRANSIENT;
-    }
-    match err {
-        Error::Exchange(_) => EXCHANGE_REJECTED,
-        Error::InvalidResponse {
-            leg: Leg::Exchange, ..
-        } => OTHER,
-        Error::Store(_) => OTHER,
-        _ if err.leg() == Some(Leg::ManagedIdentity) => MANAGED_IDENTITY,
-        _ => OTHER,
-    }
+    err.exit_code()
 }
 
 /// True when the chain is a broken pipe on stdout.
