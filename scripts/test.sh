@@ -22,3 +22,9 @@ cargo run --quiet --all-features --example with_emulator
 cargo run --quiet --all-features --example multi_tenant_service
 cargo run --quiet --all-features --example custom_assertion
 cargo run --quiet --all-features --example azure_sdk_client
+
+step "cargo deny check licenses bans sources"
+if ! command -v cargo-deny > /dev/null; then
+  cargo install --locked cargo-deny
+fi
+cargo deny --offline check licenses bans sources
