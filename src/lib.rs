@@ -73,6 +73,8 @@ pub mod env;
 pub mod error;
 pub(crate) mod exchange;
 pub(crate) mod expiry;
+#[doc(hidden)]
+pub mod fuzz_api;
 pub mod hints;
 pub(crate) mod http;
 pub mod ids;

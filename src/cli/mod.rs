@@ -172,3 +172,42 @@ fn runtime(multi_thread: bool) -> anyhow::Result<tokio::runtime::Runtime> {
     };
     Ok(b.enable_all().build()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::Parser;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Argument parsing and validation never panics, whatever the flags and values.
+        #[test]
+        fn arbitrary_arguments_never_panic(
+            args in proptest::collection::vec(prop_oneof![
+                Just("token".to_string()), Just("doctor".to_string()), Just("inspect".to_string()),
+                Just("--tenant".to_string()), Just("--scope".to_string()), Just("--client-id".to_string()),
+                Just("--mi-client-id".to_string()), Just("--timeout".to_string()), Just("-o".to_string()),
+                Just("--cloud".to_string()), Just("--wait-propagation".to_string()),
+                ".{0,40}",
+            ], 0..8)
+        ) {
+            let mut argv = vec!["ficx".to_string()];
+            argv.extend(args);
+            if let Ok(cli) = Cli::try_parse_from(argv) {
+                if let super::Command::Token(a) = &cli.command {
+                    let _ = a.exchange.check(&ficx::Env::from_vars::<&str, &str>([]), true);
+                }
+                if let super::Command::Doctor(a) = &cli.command {
+                    let _ = a.exchange.check(&ficx::Env::from_vars::<&str, &str>([]), false);
+                }
+            }
+        }
+
+        #[test]
+        fn durations_never_panic(s in ".{0,30}") {
+            let _ = super::args::parse_duration(&s);
+        }
+    }
+}

@@ -108,22 +108,81 @@ async fn verbose_logs_never_carry_a_secret() {
     let g = "https://graph.microsoft.com";
     // Success, and each failure kind, at TRACE; `run` asserts stderr holds no token and no
     // platform secret (IDENTITY_HEADER / MSI_SECRET) for every run of the suite.
-    let ok = cli.run(&["-vvv", "token", "--tenant", defaults::CONTOSO_TENANT_DOMAIN, "--scope", g]).await;
+    let ok = cli
+        .run(&[
+            "-vvv",
+            "token",
+            "--tenant",
+            defaults::CONTOSO_TENANT_DOMAIN,
+            "--scope",
+            g,
+        ])
+        .await;
     assert_eq!(ok.code, 0, "{}", ok.stderr);
-    assert!(ok.stderr.contains("request sent"), "TRACE logging is on: {}", ok.stderr);
-    let _ = cli.run(&["-vvv", "token", "--tenant", defaults::TAILSPIN_TENANT_DOMAIN, "--scope", g]).await;
-    let _ = cli.run(&["-vvv", "doctor", "--tenant", defaults::TAILSPIN_TENANT_DOMAIN]).await;
-    cli.emu.faults().inject(Endpoint::Token, Fault::TruncatedBody, Times::Next(1));
-    let _ = cli.run(&["-vvv", "token", "--tenant", defaults::NORTHWIND_TENANT_DOMAIN, "--scope", g]).await;
-    for source in [Endpoint::AppService, Endpoint::AzureMl, Endpoint::ServiceFabric] {
+    assert!(
+        ok.stderr.contains("request sent"),
+        "TRACE logging is on: {}",
+        ok.stderr
+    );
+    let _ = cli
+        .run(&[
+            "-vvv",
+            "token",
+            "--tenant",
+            defaults::TAILSPIN_TENANT_DOMAIN,
+            "--scope",
+            g,
+        ])
+        .await;
+    let _ = cli
+        .run(&[
+            "-vvv",
+            "doctor",
+            "--tenant",
+            defaults::TAILSPIN_TENANT_DOMAIN,
+        ])
+        .await;
+    cli.emu
+        .faults()
+        .inject(Endpoint::Token, Fault::TruncatedBody, Times::Next(1));
+    let _ = cli
+        .run(&[
+            "-vvv",
+            "token",
+            "--tenant",
+            defaults::NORTHWIND_TENANT_DOMAIN,
+            "--scope",
+            g,
+        ])
+        .await;
+    for source in [
+        Endpoint::AppService,
+        Endpoint::AzureMl,
+        Endpoint::ServiceFabric,
+    ] {
         let mut c = Cli::start().await;
         c.source = source;
-        c.emu.faults().inject(source, Fault::Html { status: 401 }, Times::Always);
+        c.emu
+            .faults()
+            .inject(source, Fault::Html { status: 401 }, Times::Always);
         let mut env = c.env();
         if source == Endpoint::ServiceFabric {
             env.retain(|(k, _)| k != "FICX_MI_CLIENT_ID");
         }
-        let o = c.run_env(&["-vvv", "token", "--tenant", defaults::CONTOSO_TENANT_DOMAIN, "--scope", g], env, None).await;
+        let o = c
+            .run_env(
+                &[
+                    "-vvv",
+                    "token",
+                    "--tenant",
+                    defaults::CONTOSO_TENANT_DOMAIN,
+                    "--scope",
+                    g,
+                ],
+                env,
+                None,
+            )
+            .await;
         assert_eq!(o.code, 3, "{source}: {}", o.stderr);
     }
 }
