@@ -127,7 +127,8 @@ pub fn customer(i: usize) -> String {
 
 /// Wait (real time, bounded) until `f` holds; for background work such as refresh-ahead.
 pub async fn eventually(what: &str, f: impl Fn() -> bool) {
-    for _ in 0..2000 {
+    // Generous: under heavy machine load a background task can take seconds to be scheduled.
+    for _ in 0..20_000 {
         if f() {
             return;
         }

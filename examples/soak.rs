@@ -1,0 +1,259 @@
+//! Soak: many tasks over many tenants call `token()` for a bounded time while the in-process
+//! emulator injects rolling faults and short token lifetimes force refreshes. Reports calls,
+//! errors returned while a still-valid token existed (must be 0), requests per refresh, and RSS at
+//! start and end. Loopback only. `scripts/soak.sh` runs it (default 60 s).
+//!
+//! ```sh
+//! cargo run --release --example soak -- --seconds 60 --tasks 64 --tenants 50
+//! ```
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use ficx::emulator::{
+    Emulator, EmulatorConfig, Endpoint, Fault, RetryAfter, RoleAssignmentConfig,
+    ServicePrincipalConfig, TenantConfig, Times, defaults,
+};
+use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, RetryPolicy, TrustRoots};
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[allow(clippy::disallowed_methods)] // a soak runs on the real clock
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let seconds = arg("--seconds", 60);
+    let tasks = arg("--tasks", 64) as usize;
+    let tenants = arg("--tenants", 50) as usize;
+
+    let mut config = EmulatorConfig::default_config();
+    config.lifetimes.app_secs = 40;
+    config.lifetimes.mi_secs = 120;
+    config.lifetimes.mi_reissue_below_secs = 30;
+    for i in 0..tenants {
+        let id = format!("77777777-0000-4000-8000-{i:012}");
+        config.tenants.push(TenantConfig {
+            id: id.clone(),
+            domains: vec![format!("soak{i}.example.com")],
+            display_name: None,
+        });
+        config.service_principals.push(ServicePrincipalConfig {
+            app: defaults::APP_NAME.into(),
+            tenant: id.clone(),
+            object_id: None,
+            visible_after_secs: 0,
+        });
+        config.role_assignments.push(RoleAssignmentConfig {
+            app: defaults::APP_NAME.into(),
+            tenant: id,
+            resource: defaults::GRAPH_RESOURCE.into(),
+            roles: vec!["Application.Read.All".into()],
+        });
+    }
+    let emu = Emulator::start(config).await?;
+    let exchanger = Exchanger::builder()
+        .client_id(defaults::APP_CLIENT_ID)
+        .managed_identity(ManagedIdentity::client_id(
+            defaults::UAMI_TRUSTED_CLIENT_ID,
+        )?)
+        .authority_host(emu.authority_url())
+        .env(Env::from_vars(emu.env(Endpoint::Imds)))
+        .http(
+            HttpOptions::default()
+                .trust_roots(TrustRoots::ExtraOnly)
+                .ca_pem(emu.ca_pem())
+                .timeout(Duration::from_secs(2)),
+        )
+        .min_assertion_lifetime(Duration::from_secs(10))
+        .retry(
+            RetryPolicy::default()
+                .max_retries(2)
+                .initial_delay(Duration::from_millis(200))
+                .budget(Duration::from_secs(5)),
+        )
+        .mi_retry(
+            RetryPolicy::default()
+                .max_retries(2)
+                .initial_delay(Duration::from_millis(200))
+                .budget(Duration::from_secs(5)),
+        )
+        .build()?;
+
+    // Warm up, then take the starting RSS.
+    for i in 0..tenants {
+        exchanger
+            .token(&format!("soak{i}.example.com"), defaults::GRAPH_RESOURCE)
+            .await?;
+    }
+    let rss_start = rss_kib();
+    let start = Instant::now();
+    let until = start + Duration::from_secs(seconds);
+
+    // Rolling faults: every 1.5 s a different fault on the token endpoint or IMDS.
+    let faulty = emu.clone();
+    let roller = tokio::spawn(async move {
+        let faults = faulty.faults();
+        let menu: Vec<(Endpoint, Fault, Times)> = vec![
+            (
+                Endpoint::Token,
+                Fault::Status {
+                    status: 503,
+                    retry_after: None,
+                    body: None,
+                },
+                Times::Always,
+            ),
+            (
+                Endpoint::Token,
+                Fault::Status {
+                    status: 429,
+                    retry_after: Some(RetryAfter::Seconds(1)),
+                    body: None,
+                },
+                Times::Next(20),
+            ),
+            (
+                Endpoint::Imds,
+                Fault::Status {
+                    status: 410,
+                    retry_after: None,
+                    body: None,
+                },
+                Times::Always,
+            ),
+            (Endpoint::Token, Fault::DropConnection, Times::Next(30)),
+            (Endpoint::Token, Fault::ResetMidBody, Times::Next(30)),
+            (
+                Endpoint::Imds,
+                Fault::Status {
+                    status: 500,
+                    retry_after: None,
+                    body: None,
+                },
+                Times::Next(10),
+            ),
+            (Endpoint::Token, Fault::Hang, Times::Next(5)),
+            (Endpoint::Token, Fault::Html { status: 502 }, Times::Always),
+        ];
+        let mut i = 0;
+        while Instant::now() < until {
+            let (e, f, t) = menu[i % menu.len()].clone();
+            faults.inject(e, f, t);
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            faults.clear();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            i += 1;
+        }
+        i
+    });
+
+    let calls = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let violations = Arc::new(AtomicU64::new(0));
+    let last_valid: Arc<Mutex<HashMap<usize, SystemTime>>> = Arc::new(Mutex::new(HashMap::new()));
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (x, calls, errors, violations, last_valid) = (
+            exchanger.clone(),
+            calls.clone(),
+            errors.clone(),
+            violations.clone(),
+            last_valid.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            let mut n = t;
+            while Instant::now() < until {
+                let tenant = n % tenants;
+                n += tasks;
+                match x
+                    .token(
+                        &format!("soak{tenant}.example.com"),
+                        defaults::GRAPH_RESOURCE,
+                    )
+                    .await
+                {
+                    Ok(tok) => {
+                        last_valid.lock().unwrap().insert(tenant, tok.expires_on());
+                    }
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        // A token handed out earlier that is still valid now: an error here is a bug.
+                        if let Some(exp) = last_valid.lock().unwrap().get(&tenant)
+                            && SystemTime::now() + Duration::from_secs(1) < *exp
+                        {
+                            violations.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                calls.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }));
+    }
+    for h in handles {
+        h.await?;
+    }
+    let rounds = roller.await?;
+    let rss_end = rss_kib();
+    let stats = exchanger.stats();
+    let token_requests = emu.log().count(Endpoint::Token);
+    println!("soak: {seconds} s, {tasks} tasks over {tenants} tenants, {rounds} fault rounds");
+    println!(
+        "calls                                   {}",
+        calls.load(Ordering::Relaxed)
+    );
+    println!(
+        "errors returned                         {}",
+        errors.load(Ordering::Relaxed)
+    );
+    println!(
+        "errors while a valid token existed      {} (must be 0)",
+        violations.load(Ordering::Relaxed)
+    );
+    println!(
+        "refreshes (exchanges started)           {}",
+        stats.exchanges
+    );
+    println!("token-endpoint requests                 {token_requests}");
+    println!(
+        "requests per refresh                    {:.2}",
+        token_requests as f64 / stats.exchanges.max(1) as f64
+    );
+    println!(
+        "stale tokens served during failures     {}",
+        stats.stale_served
+    );
+    println!(
+        "MI requests                             {}",
+        emu.log().count(Endpoint::Imds)
+    );
+    println!(
+        "RSS start / end                         {rss_start} KiB / {rss_end} KiB ({:+} KiB)",
+        rss_end as i64 - rss_start as i64
+    );
+    emu.shutdown().await;
+    if violations.load(Ordering::Relaxed) > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
