@@ -1081,6 +1081,7 @@ fn terraform_fmt_and_console_agree() {
         let path = dir.path().join(format!("{stem}.tf"));
         std::fs::write(&path, &out).unwrap();
         let fmt = Command::new("terraform")
+            .env("CHECKPOINT_DISABLE", "1") // no version check over the network
             .args(["fmt", "-check", "-diff", "-no-color"])
             .arg(&path)
             .output()
@@ -1110,6 +1111,7 @@ fn terraform_fmt_and_console_agree() {
         // `terraform console` evaluates only the last line of piped input: ask for one list.
         let console_dir = tempfile::tempdir().unwrap();
         let mut child = Command::new("terraform")
+            .env("CHECKPOINT_DISABLE", "1")
             .arg("console")
             .current_dir(console_dir.path())
             .stdin(Stdio::piped())

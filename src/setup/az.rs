@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use super::SetupPlan;
 use super::quote::{comment_line, shell_single};
+use super::{SetupPlan, az_cloud_name};
 use crate::ids::Cloud;
 
 pub(super) fn render(p: &SetupPlan) -> String {
@@ -16,14 +16,15 @@ pub(super) fn render(p: &SetupPlan) -> String {
     let _ = writeln!(o, "# App registration in tenant A: {}", p.app_label());
     o.push_str("# Sign in to tenant A (the managed identity's and the app's tenant) first:\n");
     let _ = writeln!(o, "#   az login --tenant {}", p.mi_tenant());
-    match p.cloud() {
-        Cloud::UsGov => o.push_str(
-            "# US Government cloud: run az cloud set --name AzureUSGovernment before signing in.\n",
-        ),
-        Cloud::China => o.push_str(
-            "# Azure China: run az cloud set --name AzureChinaCloud before signing in.\n",
-        ),
-        Cloud::Public => {}
+    match (p.cloud(), az_cloud_name(p.cloud())) {
+        (_, Some(name)) => {
+            let _ = writeln!(
+                o,
+                "# The {} cloud: run az cloud set --name {name} before signing in.",
+                p.cloud().name()
+            );
+        }
+        (Cloud::Public, None) => {}
         _ => {
             let _ = writeln!(
                 o,

@@ -323,6 +323,16 @@ impl SetupPlan {
     }
 }
 
+/// The Azure CLI's name for a national cloud (`az cloud set --name …`), `None` for public and
+/// custom clouds.
+pub(crate) fn az_cloud_name(cloud: &Cloud) -> Option<&'static str> {
+    match cloud {
+        Cloud::UsGov => Some("AzureUSGovernment"),
+        Cloud::China => Some("AzureChinaCloud"),
+        _ => None,
+    }
+}
+
 /// Microsoft Graph's base URL per cloud (national clouds have their own Graph host), and `true`
 /// when it is only a guess because the cloud is custom.
 pub(crate) fn graph_host(cloud: &Cloud) -> (&'static str, bool) {
@@ -1178,13 +1188,20 @@ mod tests {
 
     #[test]
     fn every_format_ends_with_one_newline() {
-        let p = base().consent_tenant(A).build().unwrap();
-        for f in SetupFormat::ALL {
-            let out = p.render(f);
-            assert!(
-                out.ends_with('\n') && !out.ends_with("\n\n"),
-                "{f}: {out:?}"
-            );
+        let custom = Cloud::Custom {
+            authority_host: "https://127.0.0.1:8443".into(),
+            audience: "api://x".into(),
+        };
+        for cloud in [Cloud::Public, Cloud::UsGov, Cloud::China, custom] {
+            let p = base().cloud(cloud).consent_tenant(A).build().unwrap();
+            for f in SetupFormat::ALL {
+                let out = p.render(f);
+                assert!(
+                    out.ends_with('\n') && !out.ends_with("\n\n"),
+                    "{f}: {out:?}"
+                );
+                assert!(out.contains(p.subject()), "{f}");
+            }
         }
     }
 }

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::SetupPlan;
 use super::quote::is_line_breaking;
+use super::{SetupPlan, az_cloud_name};
 
 /// Wrap width for prose.
 const WIDTH: usize = 80;
@@ -135,6 +135,17 @@ pub(super) fn render(p: &SetupPlan) -> String {
         "      client id (appId)  {}",
         cid.as_deref().unwrap_or(unknown)
     );
+    if let Some(name) = az_cloud_name(p.cloud()) {
+        para(
+            &mut o,
+            3,
+            &format!(
+                "In the {} cloud, select it before signing in to the Azure CLI:",
+                p.cloud().name()
+            ),
+        );
+        let _ = writeln!(o, "      az cloud set --name {name}");
+    }
     para(
         &mut o,
         3,

@@ -3,7 +3,7 @@
 # App registration in tenant A: client id c0c0c0c0-0000-4000-8000-00000000c0c0, object id 0b0b0b0b-0000-4000-8000-00000000000b
 # Sign in to tenant A (the managed identity's and the app's tenant) first:
 #   az login --tenant aaaaaaaa-0000-4000-8000-00000000000a
-# Azure China: run az cloud set --name AzureChinaCloud before signing in.
+# The china cloud: run az cloud set --name AzureChinaCloud before signing in.
 #
 # WARNING [fic-limit] an app holds at most 20 federated credentials and issuer + subject must be unique on it; list the existing ones with: az ad app federated-credential list --id 0b0b0b0b-0000-4000-8000-00000000000b
 

@@ -3,7 +3,7 @@
 # App registration in tenant A: object id 0b0b0b0b-0000-4000-8000-00000000000b
 # Sign in to tenant A (the managed identity's and the app's tenant) first:
 #   az login --tenant aaaaaaaa-0000-4000-8000-00000000000a
-# US Government cloud: run az cloud set --name AzureUSGovernment before signing in.
+# The usgov cloud: run az cloud set --name AzureUSGovernment before signing in.
 #
 # WARNING [consent-needs-client-id] consent in the customer tenants needs the app's client id (appId), and only its object id is known; find it with: az ad app show --id 0b0b0b0b-0000-4000-8000-00000000000b --query appId -o tsv
 # WARNING [fic-limit] an app holds at most 20 federated credentials and issuer + subject must be unique on it; list the existing ones with: az ad app federated-credential list --id 0b0b0b0b-0000-4000-8000-00000000000b
