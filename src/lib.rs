@@ -82,6 +82,7 @@ pub mod jwt;
 pub mod mi;
 pub mod retry;
 pub mod scope;
+pub mod setup;
 pub mod token;
 pub(crate) mod token_body;
 
@@ -107,4 +108,7 @@ pub use http::{HttpOptions, ProxySetting, TrustRoots};
 pub use ids::{ArmResourceId, ClientId, Cloud, ManagedIdentity, ObjectId, TenantId};
 pub use retry::{RetryEvent, RetryObserver, RetryPolicy};
 pub use scope::Scope;
+pub use setup::{
+    ConsentStep, SetupFormat, SetupPlan, SetupPlanBuilder, SetupWarning, SetupWarningCode,
+};
 pub use token::AccessToken;

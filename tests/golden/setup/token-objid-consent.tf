@@ -1,0 +1,34 @@
+# ficx setup: federated identity credential, with Terraform (hashicorp/azuread)
+# App registration in tenant A: client id c0c0c0c0-0000-4000-8000-00000000c0c0, object id 0b0b0b0b-0000-4000-8000-00000000000b
+# Apply it signed in to tenant A as a principal allowed to change the app
+# (Application.ReadWrite.All, or an owner of the app).
+#
+# WARNING [fic-limit] an app holds at most 20 federated credentials and issuer + subject must be unique on it; list the existing ones with: az ad app federated-credential list --id 0b0b0b0b-0000-4000-8000-00000000000b
+
+terraform {
+  required_providers {
+    azuread = {
+      source  = "hashicorp/azuread"
+      version = "~> 3.0"
+    }
+  }
+}
+
+# The app registration and the managed identity live in tenant A.
+provider "azuread" {
+  tenant_id = "aaaaaaaa-0000-4000-8000-00000000000a"
+}
+
+resource "azuread_application_federated_identity_credential" "ficx" {
+  application_id = "/applications/0b0b0b0b-0000-4000-8000-00000000000b"
+  display_name   = "ficx-orders-api"
+  description    = "Trust orders-api as a credential of c0c0c0c0-0000-4000-8000-00000000c0c0"
+  audiences      = ["api://AzureADTokenExchange"]
+  issuer         = "https://login.microsoftonline.com/aaaaaaaa-0000-4000-8000-00000000000a/v2.0"
+  subject        = "5f5f5f5f-0000-4000-8000-000000000005"
+}
+
+# Then provision the app in each customer tenant (admin consent creates its
+# service principal there):
+#   bbbbbbbb-0000-4000-8000-00000000000b: https://login.microsoftonline.com/bbbbbbbb-0000-4000-8000-00000000000b/adminconsent?client_id=c0c0c0c0-0000-4000-8000-00000000c0c0
+#   contoso.onmicrosoft.com: https://login.microsoftonline.com/contoso.onmicrosoft.com/adminconsent?client_id=c0c0c0c0-0000-4000-8000-00000000c0c0
