@@ -27,4 +27,4 @@ step "cargo deny check licenses bans sources"
 if ! command -v cargo-deny > /dev/null; then
   cargo install --locked cargo-deny
 fi
-cargo deny --offline check licenses bans sources
+cargo deny check licenses bans sources

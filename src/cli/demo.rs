@@ -4,8 +4,10 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use ficx::diagnose::{Facts, explain};
 use ficx::emulator::{Emulator, EmulatorConfig, Endpoint, defaults};
 use ficx::jwt::decode_unverified;
+use ficx::setup::{SetupFormat, SetupPlan};
 use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
 use secrecy::ExposeSecret;
 
@@ -69,16 +71,31 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         .await
         .context("getting the MI token")?;
     let view = decode_unverified(assertion.secret().expose_secret())?;
+    // What `ficx setup --from-live` prints: the FIC copied from the live token.
+    let plan = SetupPlan::builder()
+        .mi_token(&view)
+        .app_client_id(defaults::APP_CLIENT_ID)
+        .app_object_id(defaults::APP_OBJECT_ID)
+        .consent_tenant(defaults::CONTOSO_TENANT_DOMAIN)
+        .build()?;
     println!(
-        "   the federated credential on {} must hold exactly:",
+        "   the federated credential on {} must hold exactly (ficx setup):",
         defaults::APP_NAME
     );
-    println!("     issuer    {}", view.str_claim("iss").unwrap_or("?"));
+    println!("     issuer    {}", plan.issuer());
     println!(
         "     subject   {}   (the MI's object id, not its client id)",
-        view.str_claim("sub").unwrap_or("?")
+        plan.subject()
     );
-    println!("     audience  {}\n", view.audience().unwrap_or("?"));
+    println!("     audience  {}", plan.audience());
+    let az = plan.render(SetupFormat::Az);
+    if az.contains("az ad app federated-credential create") {
+        println!(
+            "   ready to run: ficx setup --from-live --app {} --format az  (or graph, bicep, terraform, powershell)",
+            defaults::APP_CLIENT_ID
+        );
+    }
+    println!("   (the emulator's directory already holds this credential)\n");
 
     println!("2. Exchange for two customer tenants (leg 2, one assertion shared):");
     for tenant in [
@@ -131,15 +148,29 @@ pub(crate) async fn run() -> anyhow::Result<()> {
             anyhow::bail!("the emulator issued a token for a tenant without a service principal")
         }
         Err(e) => {
-            println!("   ✗ {}: {e}", defaults::TAILSPIN_TENANT_DOMAIN);
-            if let Some(h) = e.hint() {
-                println!("     fix: {h}");
-            }
             println!(
-                "     (failed on the {} leg; exit code {} from `ficx token`)",
+                "   ✗ {}: AADSTS{} on the {} leg (exit code {} from `ficx token`)",
+                defaults::TAILSPIN_TENANT_DOMAIN,
+                e.aadsts().unwrap_or(0),
                 e.leg().map(|l| l.to_string()).unwrap_or_default(),
-                super::exit::code_for_error(&e)
+                e.exit_code()
             );
+            // What `ficx doctor` says about it.
+            let cloud = exchanger.cloud().clone();
+            let facts = Facts {
+                client_id: defaults::APP_CLIENT_ID,
+                tenant: Some(defaults::TAILSPIN_TENANT_DOMAIN),
+                scope: Some(defaults::GRAPH_RESOURCE),
+                cloud: &cloud,
+                audience: exchanger.audience(),
+                assertion: Some(&view),
+                identity: None,
+            };
+            let d = explain(&e, &facts);
+            println!("     doctor: {}", d.summary);
+            for f in d.fix {
+                println!("     fix: {f}");
+            }
         }
     }
     emu.shutdown().await;

@@ -11,6 +11,7 @@ mod exit;
 mod inspect;
 mod output;
 mod progress;
+mod setup;
 mod token;
 
 use std::process::ExitCode;
@@ -68,6 +69,20 @@ enum Command {
     ///   ficx assertion --mi-client-id <uami> | ficx inspect
     ///   ficx token --tenant T --scope S | ficx inspect -o json
     Inspect(inspect::InspectArgs),
+    /// Print the federated credential (FIC) an admin must create, and the consent links.
+    ///
+    /// The values come from the managed identity's tenant and object id, from a live MI token
+    /// fetched here (--from-live, with the MI selector), or from a saved token (--from-token).
+    /// Formats: text (explained), json, az, graph, bicep, terraform, powershell. Warns about a
+    /// system-assigned identity, a bad name, an issuer with a trailing slash or spaces, the
+    /// 20-FICs-per-app limit and cross-cloud values.
+    ///
+    /// Examples:
+    ///   ficx setup --from-live --mi-client-id <uami> --app <app> --consent-tenant contoso.onmicrosoft.com
+    ///   ficx setup --mi-tenant <tenant A> --mi-object-id <uami object id> --app <app> --format az
+    ///   ficx assertion --mi-client-id <uami> | ficx setup --from-token - --app <app> --format terraform
+    ///   ficx setup --mi-tenant <A> --mi-object-id <oid> --app <app> --cloud usgov --format bicep
+    Setup(setup::SetupArgs),
     /// Walk the whole flow step by step and explain the first failure with its fix.
     ///
     /// environment and detected MI source → MI token (iss/sub/aud) → the FIC that must exist →
@@ -155,6 +170,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Token(a) => runtime(false).and_then(|rt| rt.block_on(token::run(a))),
         Command::Assertion(a) => runtime(false).and_then(|rt| rt.block_on(assertion::run(a))),
         Command::Inspect(a) => runtime(false).and_then(|rt| rt.block_on(inspect::run(a))),
+        Command::Setup(a) => runtime(false).and_then(|rt| rt.block_on(setup::run(a))),
         Command::Doctor(a) => runtime(false).and_then(|rt| rt.block_on(doctor::run(a))),
         Command::Emulate(args) => runtime(true).and_then(|rt| rt.block_on(emulate::run(args))),
     };

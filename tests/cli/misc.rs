@@ -186,3 +186,140 @@ async fn verbose_logs_never_carry_a_secret() {
         assert_eq!(o.code, 3, "{source}: {}", o.stderr);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_every_format_from_ids_live_and_token() {
+    let cli = Cli::start().await;
+    let ids = [
+        "setup",
+        "--mi-tenant",
+        defaults::HOME_TENANT_ID,
+        "--mi-object-id",
+        defaults::UAMI_TRUSTED_OBJECT_ID,
+        "--app",
+        defaults::APP_CLIENT_ID,
+        "--consent-tenant",
+        defaults::CONTOSO_TENANT_DOMAIN,
+    ];
+    for format in [
+        "text",
+        "json",
+        "az",
+        "graph",
+        "bicep",
+        "terraform",
+        "powershell",
+    ] {
+        let mut args = ids.to_vec();
+        args.extend(["--format", format]);
+        let o = cli.run_env(&args, vec![], None).await;
+        assert_eq!(o.code, 0, "{format}: {}", o.stderr);
+        assert!(
+            o.stdout.contains(defaults::UAMI_TRUSTED_OBJECT_ID),
+            "{format} names the subject"
+        );
+        assert!(
+            o.stdout.contains(defaults::APP_FIC_ISSUER),
+            "{format} names the issuer"
+        );
+        if format == "json" {
+            let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+            assert_eq!(v["subject"], defaults::UAMI_TRUSTED_OBJECT_ID);
+            assert!(
+                v["consent"][0]["url"]
+                    .as_str()
+                    .unwrap()
+                    .contains("adminconsent?client_id=")
+            );
+        }
+    }
+    assert_eq!(cli.requests(), 0, "setup from ids makes no request");
+    // From a live MI token: the values are copied from it.
+    let live = cli.run(&["setup", "--from-live", "--format", "json"]).await;
+    assert_eq!(live.code, 0, "{}", live.stderr);
+    let v: serde_json::Value = serde_json::from_str(&live.stdout).unwrap();
+    assert_eq!(
+        (v["issuer"].as_str(), v["subject"].as_str()),
+        (
+            Some(defaults::APP_FIC_ISSUER),
+            Some(defaults::UAMI_TRUSTED_OBJECT_ID)
+        )
+    );
+    assert_eq!(v["name"], "ficx-uami-trusted");
+    // From a saved token on stdin.
+    let token = cli.run(&["assertion"]).await.stdout;
+    let o = cli
+        .run_env(
+            &[
+                "setup",
+                "--from-token",
+                "-",
+                "--app",
+                defaults::APP_CLIENT_ID,
+                "--format",
+                "json",
+            ],
+            vec![],
+            Some(token),
+        )
+        .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // Bad input.
+    let o = cli
+        .run_env(
+            &[
+                "setup",
+                "--from-live",
+                "--from-token",
+                "x",
+                "--app",
+                defaults::APP_CLIENT_ID,
+            ],
+            vec![],
+            None,
+        )
+        .await;
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let mut bad = ids.to_vec();
+    bad.extend(["--format", "yaml"]);
+    let o = cli.run_env(&bad, vec![], None).await;
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("--format"), "{}", o.stderr);
+    let o = cli
+        .run_env(
+            &[
+                "setup",
+                "--mi-tenant",
+                defaults::HOME_TENANT_ID,
+                "--mi-object-id",
+                "not-a-guid",
+                "--app",
+                defaults::APP_CLIENT_ID,
+            ],
+            vec![],
+            None,
+        )
+        .await;
+    assert_eq!(o.code, 2, "{}", o.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_warns_about_system_assigned_identities() {
+    let cli = Cli::start().await;
+    let mut env = cli.env();
+    env.retain(|(k, _)| k != "FICX_MI_CLIENT_ID");
+    let o = cli
+        .run_env(&["setup", "--from-live", "--format", "json"], env, None)
+        .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v["mi"]["system_assigned"], true);
+    assert!(
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "system-assigned"),
+        "{v}"
+    );
+}

@@ -145,7 +145,7 @@ pub async fn served_newer(
     scope: &str,
     than: std::time::SystemTime,
 ) -> ficx::AccessToken {
-    for _ in 0..2000 {
+    for _ in 0..20_000 {
         let t = x.token(tenant, scope).await.expect("token");
         if t.expires_on() > than {
             return t;
