@@ -289,7 +289,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
             }
             if now < e.stale_after {
                 if now >= from_unix_ms(slot.next_attempt_ms.load(Ordering::Acquire)) {
-                    let started = self.start_flight(&slot, fetch, true);
+                    let (_, started) = self.flight(&slot, fetch, true);
                     if started {
                         tracing::debug!("refresh-ahead started in the background");
                     }
@@ -301,27 +301,14 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
             tracing::debug!(error = %err, "cache miss inside a Retry-After window: failing fast");
             return Err(err);
         }
-        if self.start_flight(&slot, fetch, false) {
+        let (flight, started) = self.flight(&slot, fetch, false);
+        if started {
             tracing::debug!("cache miss: fetching");
         } else {
             tracing::trace!("cache miss: joining the fetch in flight");
         }
-        let flight = slot
-            .flight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let outcome = match flight {
-            Some(f) => f.await,
-            // The flight finished between starting and joining: its result is stored.
-            None => match slot.current.load_full() {
-                Some(e) => Ok(e.token.clone()),
-                None => self.blocked(&slot, self.clock.now()).map_or_else(
-                    || Err(Error::Store("fetch finished without a result".into())),
-                    Err,
-                ),
-            },
-        };
+        // The shared flight keeps its outcome even when it finished before this caller joined.
+        let outcome = flight.await;
         match outcome {
             Ok(t) => Ok(t),
             Err(err) => {
@@ -351,14 +338,23 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
         }
     }
 
-    /// Start a fetch unless one is running; returns whether this call started it.
-    fn start_flight<F>(&self, slot: &Arc<Slot>, fetch: F, background: bool) -> bool
+    /// The fetch in flight for `slot`, started now unless one is running (the `bool` says
+    /// whether this call started it). Handed out under the lock, so it cannot be missed.
+    fn flight<F>(&self, slot: &Arc<Slot>, fetch: F, background: bool) -> (Flight, bool)
     where
         F: FnOnce() -> BoxFuture<'static, Outcome> + Send + 'static,
     {
         let mut guard = slot.flight.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_some() {
-            return false;
+        if let Some(f) = guard.as_ref() {
+            return (f.clone(), false);
+        }
+        // A flight may have finished (and stored its token) since the caller looked: the task
+        // stores before it clears `flight`, so under this lock a fresh token is visible.
+        if let Some(e) = slot.current.load_full()
+            && self.clock.now() < e.refresh_at
+        {
+            let token = e.token.clone();
+            return (async move { Ok(token) }.boxed().shared(), false);
         }
         let stats = self.stats.clone();
         stats.fetches.fetch_add(1, Ordering::Relaxed);
@@ -412,8 +408,8 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
         }
         .boxed()
         .shared();
-        *guard = Some(flight);
-        true
+        *guard = Some(flight.clone());
+        (flight, true)
     }
 
     /// Drop the cached token for `key` if it is the one with this expiry (so concurrent callers
