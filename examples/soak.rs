@@ -48,8 +48,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut config = EmulatorConfig::default_config();
     config.lifetimes.app_secs = 40;
-    config.lifetimes.mi_secs = 120;
-    config.lifetimes.mi_reissue_below_secs = 30;
+    config.lifetimes.mi_secs = 60;
+    config.lifetimes.mi_reissue_below_secs = 15;
     for i in 0..tenants {
         let id = format!("77777777-0000-4000-8000-{i:012}");
         config.tenants.push(TenantConfig {
@@ -99,17 +99,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .build()?;
 
-    // Warm up, then take the starting RSS.
-    for i in 0..tenants {
-        exchanger
-            .token(&format!("soak{i}.example.com"), defaults::GRAPH_RESOURCE)
-            .await?;
-    }
+    // Tenants come online one by one across the first token lifetime, so their refreshes are
+    // spread out and keep running into the rolling faults (a synchronized fleet would refresh in
+    // bursts that could all miss them).
+    exchanger
+        .token("soak0.example.com", defaults::GRAPH_RESOURCE)
+        .await?;
     let rss_start = rss_kib();
     let start = Instant::now();
     let until = start + Duration::from_secs(seconds);
+    let stagger = Duration::from_millis(40_000 / tenants.max(1) as u64);
 
-    // Rolling faults: every 1.5 s a different fault on the token endpoint or IMDS.
+    // Rolling faults: a random fault on the token endpoint or IMDS for a random 0.3–2 s, then
+    // 0.2–1 s of calm.
     let faulty = emu.clone();
     let roller = tokio::spawn(async move {
         let faults = faulty.faults();
@@ -130,7 +132,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     retry_after: Some(RetryAfter::Seconds(1)),
                     body: None,
                 },
-                Times::Next(20),
+                Times::Always,
             ),
             (
                 Endpoint::Imds,
@@ -141,8 +143,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
                 Times::Always,
             ),
-            (Endpoint::Token, Fault::DropConnection, Times::Next(30)),
-            (Endpoint::Token, Fault::ResetMidBody, Times::Next(30)),
+            (Endpoint::Token, Fault::DropConnection, Times::Always),
+            (Endpoint::Token, Fault::ResetMidBody, Times::Always),
             (
                 Endpoint::Imds,
                 Fault::Status {
@@ -150,21 +152,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     retry_after: None,
                     body: None,
                 },
-                Times::Next(10),
+                Times::Always,
             ),
-            (Endpoint::Token, Fault::Hang, Times::Next(5)),
+            (Endpoint::Token, Fault::Hang, Times::Always),
             (Endpoint::Token, Fault::Html { status: 502 }, Times::Always),
         ];
-        let mut i = 0;
+        let mut rounds = 0;
         while Instant::now() < until {
-            let (e, f, t) = menu[i % menu.len()].clone();
+            let (e, f, t) = menu[fastrand::usize(..menu.len())].clone();
             faults.inject(e, f, t);
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+            tokio::time::sleep(Duration::from_millis(fastrand::u64(300..2000))).await;
             faults.clear();
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            i += 1;
+            tokio::time::sleep(Duration::from_millis(fastrand::u64(200..1000))).await;
+            rounds += 1;
         }
-        i
+        rounds
+    });
+
+    // RSS once every tenant is online (the steady phase starts), to compare with the end.
+    let sampler = tokio::spawn(async move {
+        tokio::time::sleep(stagger * tenants as u32 + Duration::from_secs(2)).await;
+        rss_kib()
     });
 
     let calls = Arc::new(AtomicU64::new(0));
@@ -183,7 +191,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         handles.push(tokio::spawn(async move {
             let mut n = t;
             while Instant::now() < until {
-                let tenant = n % tenants;
+                let online = ((start.elapsed().as_millis() / stagger.as_millis().max(1)) as usize
+                    + 1)
+                .min(tenants);
+                let tenant = n % online;
                 n += tasks;
                 match x
                     .token(
@@ -214,6 +225,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         h.await?;
     }
     let rounds = roller.await?;
+    let rss_steady = sampler.await?;
     let rss_end = rss_kib();
     let stats = exchanger.stats();
     let token_requests = emu.log().count(Endpoint::Token);
@@ -236,6 +248,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("token-endpoint requests                 {token_requests}");
     println!(
+        "  of which answered with a fault          {}",
+        emu.log()
+            .count_where(|e| e.fault.is_some() && e.endpoint == Some(Endpoint::Token))
+    );
+    println!(
+        "MI requests answered with a fault         {}",
+        emu.log()
+            .count_where(|e| e.fault.is_some() && e.endpoint == Some(Endpoint::Imds))
+    );
+    println!(
+        "failed refreshes (after retries)        {}",
+        stats.failed_exchanges
+    );
+    println!(
         "requests per refresh                    {:.2}",
         token_requests as f64 / stats.exchanges.max(1) as f64
     );
@@ -248,8 +274,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         emu.log().count(Endpoint::Imds)
     );
     println!(
-        "RSS start / end                         {rss_start} KiB / {rss_end} KiB ({:+} KiB)",
-        rss_end as i64 - rss_start as i64
+        "RSS start / all tenants online / end    {rss_start} / {rss_steady} / {rss_end} KiB (steady phase {:+} KiB)",
+        rss_end as i64 - rss_steady as i64
     );
     emu.shutdown().await;
     if violations.load(Ordering::Relaxed) > 0 {
