@@ -108,6 +108,15 @@ impl Exchanger {
         get(&self.inner, &slot, scope).await
     }
 
+    /// The cached token for `scope` in `tenant` if one is fresh now (not yet due for refresh),
+    /// without fetching anything. For servers that count cache hits: a `Some` here means
+    /// [`Exchanger::token`] would answer without a new exchange. Takes no lock.
+    pub fn cached(&self, tenant: &str, scope: &str) -> Option<AccessToken> {
+        self.inner
+            .tenants
+            .with(tenant, |slot| slot.and_then(|s| s.cache.peek(scope)))
+    }
+
     /// A credential for one tenant (validated now, no request made).
     ///
     /// # Errors
