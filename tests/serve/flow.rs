@@ -111,6 +111,19 @@ async fn app_service_and_v1_routes_serve_cached_tokens_and_refuse_the_rest() {
     assert_eq!(r.status(), 400, "no resource");
     let r = s.get("/nope", Some(&secret)).await;
     assert_eq!(r.status(), 404);
+    let long = format!("{app_service}&pad={}", "x".repeat(3000));
+    assert_eq!(s.get(&long, Some(&secret)).await.status(), 414);
+    let huge_header = s
+        .http
+        .get(format!("{}{app_service}", s.url))
+        .header("X-IDENTITY-HEADER", &secret)
+        .header("X-Padding", "y".repeat(16 * 1024))
+        .send()
+        .await;
+    assert!(
+        huge_header.map_or(true, |r| r.status() == 431),
+        "a request head over the cap is refused"
+    );
 
     // Tailspin is allowed here but the app has no service principal there: AADSTS700016 → 400.
     let r = s
