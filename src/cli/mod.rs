@@ -116,21 +116,27 @@ enum Command {
     ///   ficx emulate --config my-directory.toml --source app-service
     ///   ficx emulate --print-default-config > my-directory.toml
     Emulate(emulate::EmulateArgs),
-    /// Serve foreign-tenant tokens to any language: an App Service managed-identity endpoint per tenant.
+    /// Serve foreign-tenant tokens to any language (an App Service MI endpoint per tenant).
     ///
-    /// A long-running loopback server. A process started with IDENTITY_ENDPOINT=<url>/tenants/<tenant>/msi/token
-    /// and IDENTITY_HEADER=<secret> gets app-only tokens for <tenant> from its unmodified Azure SDK
-    /// ManagedIdentityCredential (Python, .NET, Java, Node, Go). GET /v1/token?tenant=&scope= is the
-    /// plain JSON form (same X-IDENTITY-HEADER). Also /healthz, /readyz and /metrics (Prometheus).
-    /// Prints the export lines a client needs on stdout (with the secret when it was generated),
-    /// then serves until Ctrl-C or SIGTERM. Loopback only; every token call needs the secret; only
-    /// --allow-tenant tenants are served; a global rate limit answers 429. Never logs a token.
+    /// A long-running loopback server. A process started with
+    ///   IDENTITY_ENDPOINT=<url>/tenants/<tenant>/msi/token  IDENTITY_HEADER=<secret>
+    /// gets app-only tokens for <tenant> from its unmodified Azure SDK ManagedIdentityCredential
+    /// (Python, .NET, Java, Node, Go). GET /v1/token?tenant=&scope= is the plain JSON form (same
+    /// X-IDENTITY-HEADER). Also /healthz, /readyz and /metrics (Prometheus text).
+    ///
+    /// Prints the export lines a client needs on stdout (with the secret only when it generated
+    /// it), then serves until Ctrl-C or SIGTERM. Loopback only; every token call needs the secret;
+    /// only --allow-tenant tenants are served; a global rate limit answers 429. Never logs a token.
     ///
     /// Examples:
     ///   ficx serve --client-id <app> --mi-client-id <uami> --allow-tenant contoso.onmicrosoft.com
-    ///   ficx serve --listen 127.0.0.1:0 --allow-tenant T1,T2 --secret-file /run/secrets/ficx --log-format json
-    ///   IDENTITY_ENDPOINT=http://127.0.0.1:8390/tenants/contoso.onmicrosoft.com/msi/token IDENTITY_HEADER=$SECRET python app.py
-    ///   curl -H "X-IDENTITY-HEADER: $SECRET" "http://127.0.0.1:8390/v1/token?tenant=contoso.onmicrosoft.com&scope=https://graph.microsoft.com/.default"
+    ///   ficx serve --listen 127.0.0.1:0 --allow-tenant T1,T2 --secret-file /run/secrets/ficx
+    ///   ficx serve --allow-any-tenant --rate-limit 20 --log-format json
+    ///   IDENTITY_ENDPOINT=http://127.0.0.1:8390/tenants/contoso.onmicrosoft.com/msi/token \
+    ///     IDENTITY_HEADER="$SECRET" python app.py
+    ///   curl -H "X-IDENTITY-HEADER: $SECRET" \
+    ///     "http://127.0.0.1:8390/v1/token?tenant=contoso.onmicrosoft.com&scope=api://orders"
+    #[command(verbatim_doc_comment)]
     Serve(serve::ServeArgs),
     /// Print a shell completion script.
     ///
