@@ -108,6 +108,19 @@ impl Exchanger {
         get(&self.inner, &slot, scope).await
     }
 
+    /// The cached token for `scope` in `tenant` if one is fresh now (not yet due for refresh),
+    /// without fetching anything. For servers that count cache hits: a `Some` here means
+    /// [`Exchanger::token`] would answer without a new exchange. Takes no lock.
+    /// `scope` may be a bare resource or `<resource>/.default`, as for [`Exchanger::token`].
+    pub fn cached(&self, tenant: &str, scope: &str) -> Option<AccessToken> {
+        self.inner.tenants.with(tenant, |slot| {
+            let cache = &slot?.cache;
+            cache
+                .peek(scope)
+                .or_else(|| cache.peek(Scope::new(scope).ok()?.as_str()))
+        })
+    }
+
     /// A credential for one tenant (validated now, no request made).
     ///
     /// # Errors

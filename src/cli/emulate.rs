@@ -149,7 +149,7 @@ pub(crate) async fn run(args: EmulateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_shutdown() {
+pub(crate) async fn wait_for_shutdown() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

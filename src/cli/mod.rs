@@ -9,8 +9,10 @@ mod doctor;
 mod emulate;
 mod exit;
 mod inspect;
+mod log;
 mod output;
 mod progress;
+mod serve;
 mod setup;
 mod token;
 
@@ -114,6 +116,28 @@ enum Command {
     ///   ficx emulate --config my-directory.toml --source app-service
     ///   ficx emulate --print-default-config > my-directory.toml
     Emulate(emulate::EmulateArgs),
+    /// Serve foreign-tenant tokens to any language (an App Service MI endpoint per tenant).
+    ///
+    /// A long-running loopback server. A process started with
+    ///   IDENTITY_ENDPOINT=<url>/tenants/<tenant>/msi/token  IDENTITY_HEADER=<secret>
+    /// gets app-only tokens for <tenant> from its unmodified Azure SDK ManagedIdentityCredential
+    /// (Python, .NET, Java, Node, Go). GET /v1/token?tenant=&scope= is the plain JSON form (same
+    /// X-IDENTITY-HEADER). Also /healthz, /readyz and /metrics (Prometheus text).
+    ///
+    /// Prints the export lines a client needs on stdout (with the secret only when it generated
+    /// it), then serves until Ctrl-C or SIGTERM. Loopback only; every token call needs the secret;
+    /// only --allow-tenant tenants are served; a global rate limit answers 429. Never logs a token.
+    ///
+    /// Examples:
+    ///   ficx serve --client-id <app> --mi-client-id <uami> --allow-tenant contoso.onmicrosoft.com
+    ///   ficx serve --listen 127.0.0.1:0 --allow-tenant T1,T2 --secret-file /run/secrets/ficx
+    ///   ficx serve --allow-any-tenant --rate-limit 20 --log-format json
+    ///   IDENTITY_ENDPOINT=http://127.0.0.1:8390/tenants/contoso.onmicrosoft.com/msi/token \
+    ///     IDENTITY_HEADER="$SECRET" python app.py
+    ///   curl -H "X-IDENTITY-HEADER: $SECRET" \
+    ///     "http://127.0.0.1:8390/v1/token?tenant=contoso.onmicrosoft.com&scope=api://orders"
+    #[command(verbatim_doc_comment)]
+    Serve(serve::ServeArgs),
     /// Print a shell completion script.
     ///
     /// Example:
@@ -122,22 +146,6 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-}
-
-fn init_tracing(verbose: u8) {
-    use tracing_subscriber::EnvFilter;
-    let level = match verbose {
-        0 => "warn",
-        1 => "ficx=info",
-        2 => "ficx=debug",
-        _ => "ficx=trace",
-    };
-    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }
 
 /// Parse, run, map the outcome to an exit code.
@@ -159,7 +167,11 @@ pub(crate) fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    init_tracing(cli.verbose);
+    let (base, json) = match &cli.command {
+        Command::Serve(a) => ("ficx=info", a.log_format == serve::LogFormat::Json),
+        _ => ("warn", false),
+    };
+    log::init(cli.verbose, base, json);
     let result = match cli.command {
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -173,6 +185,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Setup(a) => runtime(false).and_then(|rt| rt.block_on(setup::run(a))),
         Command::Doctor(a) => runtime(false).and_then(|rt| rt.block_on(doctor::run(a))),
         Command::Emulate(args) => runtime(true).and_then(|rt| rt.block_on(emulate::run(args))),
+        Command::Serve(a) => runtime(true).and_then(|rt| rt.block_on(serve::run(a))),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

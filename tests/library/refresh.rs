@@ -43,6 +43,25 @@ async fn refresh_ahead_serves_the_old_token_while_one_refresh_runs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_peeks_without_fetching_until_refresh_time() {
+    let lab = Lab::start().await;
+    let x = lab.exchanger();
+    assert!(x.cached(T, S).is_none(), "nothing cached yet");
+    let first = x.token(T, S).await.unwrap();
+    for scope in [S, "https://graph.microsoft.com/.default"] {
+        let hit = x.cached(T, scope).expect("a fresh token is cached");
+        assert_eq!(hit.expires_on(), first.expires_on());
+    }
+    assert!(x.cached(defaults::NORTHWIND_TENANT_DOMAIN, S).is_none());
+    assert_eq!(lab.count(Endpoint::Token), 1, "peeking never fetches");
+    let refresh_on = first.refresh_on().expect("refresh time set");
+    lab.clock
+        .advance(refresh_on.duration_since(lab_now(&lab)).unwrap() + Duration::from_secs(1));
+    assert!(x.cached(T, S).is_none(), "due for refresh: not a hit");
+    assert_eq!(lab.count(Endpoint::Token), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_refresh_in_is_honoured() {
     let mut config = ficx::emulator::EmulatorConfig::default_config();
     config.lifetimes.app_refresh_in_secs = Some(600);
