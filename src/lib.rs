@@ -112,3 +112,38 @@ pub use setup::{
     ConsentStep, SetupFormat, SetupPlan, SetupPlanBuilder, SetupWarning, SetupWarningCode,
 };
 pub use token::AccessToken;
+
+/// Entry points for benchmarks (and later fuzz targets) into crate-private parsers. Not part of
+/// the API: no stability promise, hidden from the docs.
+#[doc(hidden)]
+pub mod __private {
+    use std::time::SystemTime;
+
+    /// The expiry of a token success body (`expires_on`, else `expires_in`, in every shape the
+    /// legs accept); `None` when neither is readable.
+    pub fn parse_expiry(body: &serde_json::Value, now: SystemTime) -> Option<SystemTime> {
+        crate::expiry::parse_expiry(body, now).ok()
+    }
+
+    /// A whole token success body as both legs parse it (token, type, expiry, `refresh_in`).
+    ///
+    /// # Errors
+    /// As the legs report an unreadable 200 body.
+    pub fn parse_token_body(
+        body: Vec<u8>,
+        now: SystemTime,
+    ) -> Result<crate::AccessToken, crate::Error> {
+        let reply = crate::http::Reply {
+            status: 200,
+            headers: reqwest::header::HeaderMap::new(),
+            body,
+        };
+        crate::token_body::parse::<serde::de::IgnoredAny>(
+            reply,
+            crate::Leg::Exchange,
+            now,
+            "https://bench.invalid/token",
+        )
+        .map(|(token, _)| token)
+    }
+}

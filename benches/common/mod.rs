@@ -1,0 +1,117 @@
+//! Shared set-up for the client-side benchmarks: an emulator on its own 2-worker runtime (so it
+//! behaves like a separate server process sharing the machine), and exchangers pointed at it with
+//! the real system clock (a hit reads the clock, so a fake one would flatter it).
+#![allow(dead_code, unreachable_pub)]
+
+use ficx::emulator::{
+    Emulator, EmulatorConfig, EmulatorHandle, Endpoint, RoleAssignmentConfig,
+    ServicePrincipalConfig, TenantConfig, defaults,
+};
+use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+
+/// The scope every benchmark asks for.
+pub const SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// A running emulator and the runtime that serves it.
+pub struct Lab {
+    pub emu: EmulatorHandle,
+    pub rt: tokio::runtime::Runtime,
+}
+
+impl Lab {
+    /// Start the default directory plus `extra_tenants` provisioned customer tenants.
+    pub fn start(extra_tenants: usize) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("emulator")
+            .enable_all()
+            .build()
+            .expect("emulator runtime");
+        let mut config = config_with_tenants(extra_tenants);
+        // A fixed key skips RSA key generation (start-up is benchmarked in emulator_startup).
+        config.signing_key_pem = Some(include_str!("../../tests/emulator/test_key.pem").to_owned());
+        let emu = rt
+            .block_on(Emulator::start(config))
+            .expect("emulator starts");
+        Self { emu, rt }
+    }
+
+    /// A fresh exchanger (its own caches and connection pools) for the default app and the
+    /// trusted identity over IMDS, trusting only the emulator CA.
+    pub fn exchanger(&self) -> Exchanger {
+        self.exchanger_with(TrustRoots::ExtraOnly)
+    }
+
+    /// As [`Lab::exchanger`], with a choice of root store (what `ficx token` uses is `System`).
+    pub fn exchanger_with(&self, trust: TrustRoots) -> Exchanger {
+        Exchanger::builder()
+            .client_id(defaults::APP_CLIENT_ID)
+            .managed_identity(
+                ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID).expect("client id"),
+            )
+            .authority_host(self.emu.authority_url())
+            .env(Env::from_vars(self.emu.env(Endpoint::Imds)))
+            .http(
+                HttpOptions::default()
+                    .trust_roots(trust)
+                    .ca_pem(self.emu.ca_pem()),
+            )
+            .build()
+            .expect("exchanger builds")
+    }
+
+    /// Stop the emulator.
+    pub fn shutdown(self) {
+        let Lab { emu, rt } = self;
+        rt.block_on(emu.shutdown());
+    }
+}
+
+/// The default directory plus `n` customer tenants (`customer{i}.onmicrosoft.com`) where the app
+/// has a service principal and a Graph role.
+pub fn config_with_tenants(n: usize) -> EmulatorConfig {
+    let mut c = EmulatorConfig::default_config();
+    for i in 0..n {
+        let id = format!("77777777-0000-4000-8000-{i:012}");
+        c.tenants.push(TenantConfig {
+            id: id.clone(),
+            domains: vec![customer(i)],
+            display_name: None,
+        });
+        c.service_principals.push(ServicePrincipalConfig {
+            app: defaults::APP_NAME.into(),
+            tenant: id.clone(),
+            object_id: None,
+            visible_after_secs: 0,
+        });
+        c.role_assignments.push(RoleAssignmentConfig {
+            app: defaults::APP_NAME.into(),
+            tenant: id,
+            resource: defaults::GRAPH_RESOURCE.into(),
+            roles: vec!["Application.Read.All".into()],
+        });
+    }
+    c
+}
+
+/// The domain of customer tenant `i`.
+pub fn customer(i: usize) -> String {
+    format!("customer{i}.onmicrosoft.com")
+}
+
+/// A runtime like the CLI's (one thread).
+pub fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A runtime with `n` workers.
+pub fn multi_thread(n: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(n)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
