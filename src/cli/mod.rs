@@ -46,10 +46,14 @@ enum Command {
     /// exchange each, one JSON line each.
     ///
     /// Examples:
-    ///   ficx token --tenant contoso.onmicrosoft.com --client-id <app> --mi-client-id <uami> --scope https://graph.microsoft.com
-    ///   curl -H "$(ficx token -o header --tenant contoso.onmicrosoft.com --scope https://graph.microsoft.com)" https://graph.microsoft.com/v1.0/organization
-    ///   ficx token --tenant contoso.onmicrosoft.com,northwind.onmicrosoft.com --scope api://orders -o json
-    ///   ficx token --tenant T --scope S --wait-propagation 5m    # right after creating the FIC
+    ///   ficx token --tenant contoso.onmicrosoft.com --client-id <app> --mi-client-id <uami> \
+    ///     --scope https://graph.microsoft.com
+    ///   curl -H "$(ficx token -o header --tenant contoso.onmicrosoft.com \
+    ///     --scope https://graph.microsoft.com)" https://graph.microsoft.com/v1.0/organization
+    ///   ficx token --tenant contoso.onmicrosoft.com,northwind.onmicrosoft.com \
+    ///     --scope api://orders -o json
+    ///   ficx token --tenant T --scope S --wait-propagation 5m   # right after creating the FIC
+    #[command(verbatim_doc_comment)]
     Token(token::TokenArgs),
     /// Print the managed identity's token for the cloud's token-exchange audience.
     ///
@@ -59,6 +63,7 @@ enum Command {
     /// Examples:
     ///   ficx assertion --mi-client-id <uami>
     ///   ficx assertion --mi-client-id <uami> --cloud usgov -o json
+    #[command(verbatim_doc_comment)]
     Assertion(assertion::AssertionArgs),
     /// Decode a JWT without verifying it and explain what matters for this flow.
     ///
@@ -70,6 +75,7 @@ enum Command {
     ///   ficx inspect eyJ0eXAiOi...
     ///   ficx assertion --mi-client-id <uami> | ficx inspect
     ///   ficx token --tenant T --scope S | ficx inspect -o json
+    #[command(verbatim_doc_comment)]
     Inspect(inspect::InspectArgs),
     /// Print the federated credential (FIC) an admin must create, and the consent links.
     ///
@@ -80,10 +86,13 @@ enum Command {
     /// 20-FICs-per-app limit and cross-cloud values.
     ///
     /// Examples:
-    ///   ficx setup --from-live --mi-client-id <uami> --app <app> --consent-tenant contoso.onmicrosoft.com
+    ///   ficx setup --from-live --mi-client-id <uami> --app <app> \
+    ///     --consent-tenant contoso.onmicrosoft.com
     ///   ficx setup --mi-tenant <tenant A> --mi-object-id <uami object id> --app <app> --format az
-    ///   ficx assertion --mi-client-id <uami> | ficx setup --from-token - --app <app> --format terraform
+    ///   ficx assertion --mi-client-id <uami> \
+    ///     | ficx setup --from-token - --app <app> --format terraform
     ///   ficx setup --mi-tenant <A> --mi-object-id <oid> --app <app> --cloud usgov --format bicep
+    #[command(verbatim_doc_comment)]
     Setup(setup::SetupArgs),
     /// Walk the whole flow step by step and explain the first failure with its fix.
     ///
@@ -93,7 +102,9 @@ enum Command {
     ///
     /// Examples:
     ///   ficx doctor --tenant contoso.onmicrosoft.com --client-id <app> --mi-client-id <uami>
-    ///   ficx doctor --tenant T1,T2 --client-id <app> --mi-client-id <uami> --scope api://orders -o json
+    ///   ficx doctor --tenant T1,T2 --client-id <app> --mi-client-id <uami> \
+    ///     --scope api://orders -o json
+    #[command(verbatim_doc_comment)]
     Doctor(doctor::DoctorArgs),
     /// Run the whole flow against the embedded emulator and explain each step.
     ///
@@ -104,6 +115,7 @@ enum Command {
     ///
     /// Example:
     ///   ficx demo
+    #[command(verbatim_doc_comment)]
     Demo,
     /// Run the emulator of the managed-identity endpoints and of Entra in the foreground.
     ///
@@ -115,6 +127,7 @@ enum Command {
     ///   eval "$(ficx emulate --print-env sh &)"   # in a script: see README
     ///   ficx emulate --config my-directory.toml --source app-service
     ///   ficx emulate --print-default-config > my-directory.toml
+    #[command(verbatim_doc_comment)]
     Emulate(emulate::EmulateArgs),
     /// Serve foreign-tenant tokens to any language (an App Service MI endpoint per tenant).
     ///
@@ -129,7 +142,8 @@ enum Command {
     /// only --allow-tenant tenants are served; a global rate limit answers 429. Never logs a token.
     ///
     /// Examples:
-    ///   ficx serve --client-id <app> --mi-client-id <uami> --allow-tenant contoso.onmicrosoft.com
+    ///   ficx serve --client-id <app> --mi-client-id <uami> \
+    ///     --allow-tenant contoso.onmicrosoft.com
     ///   ficx serve --listen 127.0.0.1:0 --allow-tenant T1,T2 --secret-file /run/secrets/ficx
     ///   ficx serve --allow-any-tenant --rate-limit 20 --log-format json
     ///   IDENTITY_ENDPOINT=http://127.0.0.1:8390/tenants/contoso.onmicrosoft.com/msi/token \
@@ -142,6 +156,7 @@ enum Command {
     ///
     /// Example:
     ///   ficx completions bash > /etc/bash_completion.d/ficx
+    #[command(verbatim_doc_comment)]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,

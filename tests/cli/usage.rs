@@ -184,17 +184,34 @@ async fn unknown_flag_and_help() {
         "token",
         "assertion",
         "inspect",
+        "setup",
         "doctor",
         "emulate",
         "demo",
+        "serve",
         "completions",
     ] {
         assert!(o.stdout.contains(sub), "--help lists {sub}");
         let h = cli.run(&[sub, "--help"]).await;
         assert_eq!(h.code, 0, "{sub} --help");
+        // Examples keep their own lines (clap would otherwise fold them into one paragraph).
+        let example_lines = h
+            .stdout
+            .lines()
+            .skip_while(|l| !l.starts_with("Example"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>();
         assert!(
-            h.stdout.contains("Example"),
-            "{sub} --help has examples:\n{}",
+            !example_lines.is_empty() && example_lines.iter().all(|l| l.starts_with("  ")),
+            "{sub} --help has examples, one per indented line:\n{}",
+            h.stdout
+        );
+        assert!(
+            example_lines
+                .iter()
+                .any(|l| l.contains(&format!("ficx {sub}"))),
+            "{sub} --help shows `ficx {sub}` in an example:\n{}",
             h.stdout
         );
     }
