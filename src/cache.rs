@@ -194,7 +194,7 @@ impl<K> fmt::Debug for TokenCache<K> {
     }
 }
 
-fn schedule(
+pub(crate) fn schedule(
     token: &AccessToken,
     fetched_at: SystemTime,
     policy: &CachePolicy,

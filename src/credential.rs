@@ -23,6 +23,7 @@ use crate::ids::{ClientId, Cloud, ManagedIdentity, TenantId, check_authority};
 use crate::mi::Detection;
 use crate::retry::{self, RetryEvent, RetryObserver, RetryPolicy};
 use crate::scope::Scope;
+use crate::store::{SharedStore, StoreKey, StoreOptions, StoreStats, TokenStore};
 use crate::token::AccessToken;
 
 /// An assertion is never sent with less than this much life left.
@@ -63,7 +64,19 @@ struct Inner {
     min_assertion_life: Duration,
     propagation_wait: Option<Duration>,
     cache_policy: CachePolicy,
+    store: Option<SharedStore>,
     tenants: CowMap<TenantId, TenantSlot>,
+}
+
+impl Inner {
+    fn key(&self, tenant: &TenantId, scope: &Scope) -> StoreKey {
+        StoreKey::new(
+            &self.authority,
+            self.client_id.as_str(),
+            tenant.as_str(),
+            scope.as_str(),
+        )
+    }
 }
 
 struct TenantSlot {
@@ -79,6 +92,7 @@ impl fmt::Debug for Exchanger {
             .field("audience", &self.inner.audience)
             .field("source", &self.inner.source)
             .field("tenants", &self.inner.tenants.len())
+            .field("store", &self.inner.store)
             .finish()
     }
 }
@@ -119,6 +133,17 @@ impl Exchanger {
                 .peek(scope)
                 .or_else(|| cache.peek(Scope::new(scope).ok()?.as_str()))
         })
+    }
+
+    /// The shared-store key of `tenant`'s token for `scope` (what
+    /// [`ExchangerBuilder::token_store`] reads and writes), e.g. to inspect or purge an entry.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed tenant or scope.
+    pub fn store_key(&self, tenant: &str, scope: &str) -> Result<StoreKey, Error> {
+        let tenant = TenantId::new(tenant)?;
+        let scope = Scope::new(scope)?;
+        Ok(self.inner.key(&tenant, &scope))
     }
 
     /// A credential for one tenant (validated now, no request made).
@@ -202,6 +227,12 @@ impl Exchanger {
             s.stale_served += c.stale_served.load(Acquire);
         }
         s.assertion_fetches = self.inner.mi.as_ref().map_or(0, |m| m.fetch_count());
+        s.store = self
+            .inner
+            .store
+            .as_ref()
+            .map(SharedStore::stats)
+            .unwrap_or_default();
         s
     }
 }
@@ -223,6 +254,8 @@ pub struct ExchangerStats {
     pub stale_served: u64,
     /// MI token fetches started (when the source is a managed identity).
     pub assertion_fetches: u64,
+    /// What the shared token store did (all zero without one).
+    pub store: StoreStats,
 }
 
 /// One foreign tenant's credential: `get_token(scope)`. Cheap to clone; shares the exchanger's
@@ -287,9 +320,27 @@ async fn get(
         .await
 }
 
+/// A token for (tenant, scope) after an in-memory miss: through the shared store when one is
+/// configured (which runs the exchange at most once, for the whole fleet), else directly.
+async fn fetch(inner: Arc<Inner>, tenant: TenantId, scope: Scope) -> Result<AccessToken, Error> {
+    match &inner.store {
+        Some(store) => {
+            let key = inner.key(&tenant, &scope);
+            store
+                .fetch(&key, fetch_direct(inner.clone(), tenant, scope))
+                .await
+        }
+        None => fetch_direct(inner, tenant, scope).await,
+    }
+}
+
 /// One exchange for (tenant, scope): assertion, POST with retries, one re-mint on 700024/700027,
 /// and the optional propagation wait.
-async fn fetch(inner: Arc<Inner>, tenant: TenantId, scope: Scope) -> Result<AccessToken, Error> {
+async fn fetch_direct(
+    inner: Arc<Inner>,
+    tenant: TenantId,
+    scope: Scope,
+) -> Result<AccessToken, Error> {
     let start = inner.clock.now();
     let mut waits: u32 = 0;
     loop {
@@ -431,6 +482,8 @@ pub struct ExchangerBuilder {
     expiry_buffer: Option<Duration>,
     propagation_wait: Option<Duration>,
     arc_key_dir: Option<std::path::PathBuf>,
+    store: Option<Arc<dyn TokenStore>>,
+    store_options: StoreOptions,
 }
 
 impl fmt::Debug for ExchangerBuilder {
@@ -440,6 +493,7 @@ impl fmt::Debug for ExchangerBuilder {
             .field("identity", &self.identity)
             .field("cloud", &self.cloud)
             .field("authority_host", &self.authority_host)
+            .field("store", &self.store)
             .finish_non_exhaustive()
     }
 }
@@ -545,6 +599,26 @@ impl ExchangerBuilder {
         self
     }
 
+    /// Share exchanged app tokens with other processes through `store` (see [`crate::store`]):
+    /// an in-memory miss reads the store before exchanging, and one replica exchanges per key
+    /// under a lease. The store is never on the hit path, and its failure never fails a call.
+    pub fn token_store(self, store: impl TokenStore) -> Self {
+        self.shared_token_store(Arc::new(store))
+    }
+
+    /// [`token_store`](Self::token_store) for a store that is already shared.
+    pub fn shared_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Timeouts, lease and cooldown for the token store (defaults: [`StoreOptions::default`]).
+    /// Ignored without a store.
+    pub fn store_options(mut self, options: StoreOptions) -> Self {
+        self.store_options = options;
+        self
+    }
+
     /// Validate and build. Makes no network call.
     ///
     /// # Errors
@@ -596,6 +670,14 @@ impl ExchangerBuilder {
         if let Some(b) = self.expiry_buffer {
             cache_policy.expiry_buffer = b;
         }
+        let store = self.store.map(|store| {
+            SharedStore::new(
+                store,
+                self.store_options,
+                clock.clone(),
+                cache_policy.clone(),
+            )
+        });
         Ok(Exchanger {
             inner: Arc::new(Inner {
                 client_id,
@@ -613,6 +695,7 @@ impl ExchangerBuilder {
                     .unwrap_or(Duration::from_secs(DEFAULT_MIN_ASSERTION_LIFETIME_SECS)),
                 propagation_wait: self.propagation_wait,
                 cache_policy,
+                store,
                 tenants: CowMap::default(),
             }),
         })

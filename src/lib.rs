@@ -53,11 +53,21 @@
 //! while one refresh runs, everyone else gets the still-valid token; a failed refresh keeps
 //! serving it and backs off. Details and numbers in the `cache` module docs (README, "Caching").
 //!
+//! ## Sharing tokens across a fleet
+//!
+//! N replicas with in-process caches exchange N×T times per token lifetime for T tenants. Give
+//! every replica the same [`TokenStore`] ([`ExchangerBuilder::token_store`]; Redis with the
+//! `redis` feature) and the fleet exchanges about T times: an in-memory miss reads the store
+//! first, and one replica per key exchanges under a lease while the others wait for its token.
+//! See [`store`].
+//!
 //! ## Features
 //!
 //! - `emulator` (default): [`emulator::Emulator`], a local emulator of the MI endpoints and of a
 //!   multi-tenant Entra authority, for tests, demos and laptops.
 //! - `cli` (default): the `ficx` binary.
+//! - `redis`: `store::redis::RedisStore`, the fleet-wide token store (standalone or cluster,
+//!   AES-256-GCM at rest). Also enabled by `cli` (for `ficx serve` and `ficx token`).
 //! - `azure-core`: [`TenantCredential`] implements `azure_core::credentials::TokenCredential`, so
 //!   Azure SDK for Rust clients (Key Vault, Storage, …) work in a foreign tenant.
 #![forbid(unsafe_code)]
@@ -83,6 +93,7 @@ pub mod mi;
 pub mod retry;
 pub mod scope;
 pub mod setup;
+pub mod store;
 pub mod token;
 pub(crate) mod token_body;
 
@@ -111,6 +122,7 @@ pub use scope::Scope;
 pub use setup::{
     ConsentStep, SetupFormat, SetupPlan, SetupPlanBuilder, SetupWarning, SetupWarningCode,
 };
+pub use store::{MemoryStore, StoreOptions, StoreStats, TokenStore};
 pub use token::AccessToken;
 
 /// Entry points for benchmarks (and later fuzz targets) into crate-private parsers. Not part of

@@ -26,3 +26,6 @@ mod exchange;
 #[cfg(feature = "azure-core")]
 #[path = "library/azure_sdk.rs"]
 mod azure_sdk;
+
+#[path = "library/store.rs"]
+mod store;

@@ -14,6 +14,7 @@ mod output;
 mod progress;
 mod serve;
 mod setup;
+mod store;
 mod token;
 
 use std::process::ExitCode;

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::args::{self, ExchangeArgs};
 use super::exit::{Usage, code_for_error};
+use super::store::StoreArgs;
 use super::{output, progress};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
@@ -35,6 +36,8 @@ pub(crate) struct TokenArgs {
     /// long, e.g. 5m. Off by default: outside a rollout these are configuration errors.
     #[arg(long, value_name = "DURATION", value_parser = args::parse_duration)]
     pub(crate) wait_propagation: Option<Duration>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
 
 /// The stable JSON shape of one token (documented in the README).
@@ -95,6 +98,7 @@ pub(crate) async fn run(a: TokenArgs) -> anyhow::Result<()> {
         &env,
         progress::observer(),
     )?;
+    b = a.store.apply(b, &env)?;
     if let Some(w) = a.wait_propagation {
         b = b.propagation_wait(w);
     }

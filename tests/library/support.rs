@@ -154,3 +154,27 @@ pub async fn served_newer(
     }
     panic!("the refreshed token was never served");
 }
+
+/// An emulator on the real clock, for tests where several processes' worth of exchangers wait
+/// on each other in real time (a shared token store's lease).
+pub async fn system_emulator(mut config: EmulatorConfig) -> EmulatorHandle {
+    config.signing_key_pem = Some(include_str!("../emulator/test_key.pem").to_owned());
+    Emulator::builder(config)
+        .start()
+        .await
+        .expect("emulator starts")
+}
+
+/// An exchanger builder (IMDS, the trusted UAMI) for an emulator on the real clock.
+pub fn system_builder(emu: &EmulatorHandle) -> ExchangerBuilder {
+    Exchanger::builder()
+        .client_id(defaults::APP_CLIENT_ID)
+        .managed_identity(trusted())
+        .authority_host(emu.authority_url())
+        .env(Env::from_vars(emu.env(Endpoint::Imds)))
+        .http(
+            HttpOptions::default()
+                .trust_roots(TrustRoots::ExtraOnly)
+                .ca_pem(emu.ca_pem()),
+        )
+}

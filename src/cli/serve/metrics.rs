@@ -182,6 +182,27 @@ impl Metrics {
 
         family(
             &mut o,
+            "ficx_serve_store_ops_total",
+            "counter",
+            "Shared token store (Redis) outcomes: hit, miss, write, lease (exchanged for the fleet), wait (on another replica's lease), wait_timeout, error (fell back to a direct exchange), undecryptable, bypassed (store cooling down after an error).",
+        );
+        let st = &stats.store;
+        for (outcome, v) in [
+            ("hit", st.hits),
+            ("miss", st.misses),
+            ("write", st.writes),
+            ("lease", st.leases),
+            ("wait", st.waits),
+            ("wait_timeout", st.wait_timeouts),
+            ("error", st.errors),
+            ("undecryptable", st.undecryptable),
+            ("bypassed", st.bypassed),
+        ] {
+            let _ = writeln!(o, "ficx_serve_store_ops_total{{outcome=\"{outcome}\"}} {v}");
+        }
+
+        family(
+            &mut o,
             "ficx_serve_tenants",
             "gauge",
             "Tenants with a token cache.",

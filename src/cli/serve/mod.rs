@@ -27,6 +27,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::args::{self, ConnArgs, MiArgs};
 use super::exit::Usage;
+use super::store::StoreArgs;
 use routes::{Allow, App};
 
 /// Default for `--listen`.
@@ -85,6 +86,8 @@ pub(crate) struct ServeArgs {
     pub(crate) mi: MiArgs,
     #[command(flatten)]
     pub(crate) conn: ConnArgs,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
 
 /// The flags, checked (no I/O yet).
@@ -262,9 +265,9 @@ pub(crate) async fn run(a: ServeArgs) -> anyhow::Result<()> {
         eprintln!("{}", args::SYSTEM_ASSIGNED_WARNING);
     }
     let (secret, generated) = a.secret(&env)?;
-    // The Redis token store (a later task) is configured on this builder; everything downstream
-    // goes through the one `Exchanger` and needs no change.
+    // Everything downstream goes through the one `Exchanger`, with or without the Redis store.
     let b = args::builder(&c.client_id, &c.identity, &a.mi, &a.conn, &env, None)?;
+    let b = a.store.apply(b, &env)?;
     let exchanger = args::build(b)?;
     let tcp = tokio::net::TcpListener::bind(c.listen)
         .await

@@ -1,0 +1,426 @@
+//! [`RedisStore`]: the fleet-wide [`TokenStore`] on Redis (standalone or cluster), with every
+//! value sealed by AES-256-GCM ([`Keyring`]).
+//!
+//! Layout, per entry (`<d>` = the key's 32-hex digest; the braces are a cluster hash tag, so
+//! an entry and its lease share a slot and one script can touch both):
+//!
+//! | key | value | expiry |
+//! |---|---|---|
+//! | `<prefix>:{<d>}:tok` | `v1.<key id>.<nonce>.<ciphertext>` ([`seal`](super::seal)) | the token's refresh point |
+//! | `<prefix>:{<d>}:lease` | a random 128-bit fence | the lease TTL (`SET NX PX`) |
+//!
+//! A lease holder writes with a script that checks its fence first, and releases with a
+//! compare-and-delete, so a holder whose lease expired cannot overwrite or free a newer one.
+
+use std::fmt;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{AsyncCommands, RedisError, Script};
+use tokio::sync::OnceCell;
+
+use super::seal::{Keyring, MAX_ENTRY_TTL};
+use super::{Lease, StoreError, StoreKey, TokenStore};
+use crate::error::Error;
+use crate::token::AccessToken;
+
+/// Default key prefix.
+pub const DEFAULT_PREFIX: &str = "ficx";
+/// Bound on connecting and on each reply inside the client (the exchanger also bounds each
+/// store call, more tightly by default).
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
+
+const PUT_FENCED: &str = r#"
+if redis.call('GET', KEYS[2]) == ARGV[3] or redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"#;
+
+const RELEASE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"#;
+
+#[derive(Clone)]
+enum Conn {
+    Standalone(ConnectionManager),
+    Cluster(std::sync::Arc<(ClusterClient, OnceCell<ClusterConnection>)>),
+}
+
+/// A [`TokenStore`] on Redis. Cheap to clone (clones share the connection).
+///
+/// ```no_run
+/// use ficx::store::redis::RedisStore;
+/// use ficx::store::seal::Keyring;
+/// # fn run() -> Result<(), ficx::Error> {
+/// let store = RedisStore::builder()
+///     .url("rediss://:password@fleet-cache.redis.cache.windows.net:6380")
+///     .keyring(Keyring::from_file("/run/secrets/ficx-store-key".as_ref())?)
+///     .build()?; // no connection yet: the first use connects
+/// let exchanger = ficx::Exchanger::builder()
+///     .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .token_store(store)
+///     .build()?;
+/// # let _ = exchanger; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: Conn,
+    keyring: std::sync::Arc<Keyring>,
+    prefix: String,
+    endpoints: String,
+    put_fenced: std::sync::Arc<Script>,
+    release: std::sync::Arc<Script>,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("endpoints", &self.endpoints)
+            .field(
+                "mode",
+                &match self.conn {
+                    Conn::Standalone(_) => "standalone",
+                    Conn::Cluster(_) => "cluster",
+                },
+            )
+            .field("prefix", &self.prefix)
+            .field("keyring", &self.keyring)
+            .finish()
+    }
+}
+
+/// Builds a [`RedisStore`].
+#[derive(Default)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    urls: Vec<String>,
+    cluster: bool,
+    keyring: Option<Keyring>,
+    prefix: Option<String>,
+    allow_plaintext: bool,
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field(
+                "urls",
+                &self.urls.iter().map(|u| redact(u)).collect::<Vec<_>>(),
+            )
+            .field("cluster", &self.cluster)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn bad(field: &'static str, problem: impl Into<String>) -> Error {
+    Error::InvalidInput {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// `scheme://host:port` with any user or password removed.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or("?"),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default()
+        ),
+        Err(_) => "<unparsable url>".into(),
+    }
+}
+
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(a) => a.is_loopback(),
+        url::Host::Ipv6(a) => a.is_loopback(),
+    }
+}
+
+impl RedisStoreBuilder {
+    /// A server URL: `rediss://[:password@]host:port[/db]` (TLS, certificates checked against
+    /// the system roots) or `redis://…` on loopback. Repeat for the seed nodes of a cluster.
+    pub fn url(mut self, url: &str) -> Self {
+        self.urls.push(url.to_owned());
+        self
+    }
+
+    /// Talk to a Redis Cluster (the URLs are seed nodes). Implied by more than one URL.
+    pub fn cluster(mut self, yes: bool) -> Self {
+        self.cluster = yes;
+        self
+    }
+
+    /// The keys values are sealed with (required).
+    pub fn keyring(mut self, keyring: Keyring) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    /// Key prefix, so several fleets can share one Redis (default [`DEFAULT_PREFIX`]).
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// Allow `redis://` (no TLS) off loopback. Values stay sealed, but the Redis password and
+    /// the access pattern travel in clear; use only inside a trusted network.
+    pub fn allow_plaintext(mut self, yes: bool) -> Self {
+        self.allow_plaintext = yes;
+        self
+    }
+
+    /// Validate and build. Connects lazily, on first use.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the bad URL, prefix or missing keyring.
+    pub fn build(self) -> Result<RedisStore, Error> {
+        let keyring = self.keyring.ok_or_else(|| {
+            bad(
+                "token store key",
+                "is missing; a Redis store needs a key to seal tokens (FICX_REDIS_KEY or --redis-key-file)",
+            )
+        })?;
+        if self.urls.is_empty() {
+            return Err(bad(
+                "redis url",
+                "is missing; expected rediss://host:port or redis://127.0.0.1:port",
+            ));
+        }
+        for raw in &self.urls {
+            let u = url::Url::parse(raw).map_err(|_| {
+                bad(
+                    "redis url",
+                    format!("{} is not a URL; expected rediss://host:port", redact(raw)),
+                )
+            })?;
+            let host = u.host().ok_or_else(|| bad("redis url", "has no host"))?;
+            match u.scheme() {
+                "rediss" => {}
+                "redis" if is_loopback(&host) || self.allow_plaintext => {}
+                "redis" => {
+                    return Err(bad(
+                        "redis url",
+                        format!(
+                            "{} is plain redis:// off loopback; use rediss:// (TLS), or allow plaintext explicitly",
+                            redact(raw)
+                        ),
+                    ));
+                }
+                other => {
+                    return Err(bad(
+                        "redis url",
+                        format!("scheme {other}: is not redis or rediss"),
+                    ));
+                }
+            }
+        }
+        let prefix = self.prefix.unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
+        if prefix.is_empty()
+            || prefix.len() > 64
+            || prefix
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '{' || c == '}')
+        {
+            return Err(bad(
+                "redis prefix",
+                "must be 1-64 characters without whitespace, control characters or braces",
+            ));
+        }
+        let endpoints = self
+            .urls
+            .iter()
+            .map(|u| redact(u))
+            .collect::<Vec<_>>()
+            .join(",");
+        let conn = if self.cluster || self.urls.len() > 1 {
+            let client = ClusterClient::builder(self.urls.clone())
+                .connection_timeout(CLIENT_TIMEOUT)
+                .response_timeout(CLIENT_TIMEOUT)
+                .build()
+                .map_err(|e| bad("redis url", e.to_string()))?;
+            Conn::Cluster(std::sync::Arc::new((client, OnceCell::new())))
+        } else {
+            let client = redis::Client::open(self.urls[0].as_str())
+                .map_err(|e| bad("redis url", e.to_string()))?;
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(CLIENT_TIMEOUT))
+                .set_response_timeout(Some(CLIENT_TIMEOUT))
+                .set_number_of_retries(1)
+                .set_max_delay(Duration::from_millis(500));
+            Conn::Standalone(
+                ConnectionManager::new_lazy_with_config(client, config)
+                    .map_err(|e| bad("redis url", e.to_string()))?,
+            )
+        };
+        Ok(RedisStore {
+            conn,
+            keyring: std::sync::Arc::new(keyring),
+            prefix,
+            endpoints,
+            put_fenced: std::sync::Arc::new(Script::new(PUT_FENCED)),
+            release: std::sync::Arc::new(Script::new(RELEASE)),
+        })
+    }
+}
+
+fn unavailable(e: RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Either connection, as one `ConnectionLike`.
+enum Live {
+    Standalone(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+macro_rules! with_conn {
+    ($live:expr, $c:ident => $body:expr) => {
+        match $live {
+            Live::Standalone(mut $c) => $body,
+            Live::Cluster(mut $c) => $body,
+        }
+    };
+}
+
+impl RedisStore {
+    /// Start building.
+    pub fn builder() -> RedisStoreBuilder {
+        RedisStoreBuilder::default()
+    }
+
+    /// The Redis key holding `key`'s sealed token (for operators and tests).
+    pub fn value_key(&self, key: &StoreKey) -> String {
+        format!("{}:{{{}}}:tok", self.prefix, key.digest())
+    }
+
+    /// The Redis key of `key`'s exchange lease.
+    pub fn lease_key(&self, key: &StoreKey) -> String {
+        format!("{}:{{{}}}:lease", self.prefix, key.digest())
+    }
+
+    /// Redacted endpoints (no credentials), for logs.
+    pub fn endpoints(&self) -> &str {
+        &self.endpoints
+    }
+
+    async fn live(&self) -> Result<Live, StoreError> {
+        match &self.conn {
+            Conn::Standalone(m) => Ok(Live::Standalone(m.clone())),
+            Conn::Cluster(c) => {
+                let (client, cell) = &**c;
+                let conn = cell
+                    .get_or_try_init(|| client.get_async_connection())
+                    .await
+                    .map_err(unavailable)?;
+                Ok(Live::Cluster(conn.clone()))
+            }
+        }
+    }
+
+    /// Check that Redis answers (`PING`), e.g. for a readiness probe.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it does not.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let live = self.live().await?;
+        with_conn!(live, c => redis::cmd("PING").query_async::<String>(&mut c).await.map(|_| ()).map_err(unavailable))
+    }
+}
+
+impl TokenStore for RedisStore {
+    fn get<'a>(
+        &'a self,
+        key: &'a StoreKey,
+    ) -> BoxFuture<'a, Result<Option<AccessToken>, StoreError>> {
+        async move {
+            let live = self.live().await?;
+            let k = self.value_key(key);
+            let v: Option<String> = with_conn!(live, c => c.get(&k).await.map_err(unavailable)?);
+            v.map(|v| self.keyring.open(key.digest(), &v)).transpose()
+        }
+        .boxed()
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        token: &'a AccessToken,
+        ttl: Duration,
+        lease: Option<&'a Lease>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        async move {
+            let sealed = self.keyring.seal(key.digest(), token)?;
+            let ttl_ms = ttl.min(MAX_ENTRY_TTL).as_millis().max(1) as u64;
+            let live = self.live().await?;
+            let k = self.value_key(key);
+            match lease {
+                Some(l) => {
+                    let lk = self.lease_key(key);
+                    let mut inv = self.put_fenced.key(&k);
+                    inv.key(&lk).arg(&sealed).arg(ttl_ms).arg(l.fence());
+                    let _: i64 = with_conn!(live, c => inv.invoke_async(&mut c).await.map_err(unavailable)?);
+                }
+                None => {
+                    let _: () = with_conn!(live, c => redis::cmd("SET").arg(&k).arg(&sealed).arg("PX").arg(ttl_ms).query_async(&mut c).await.map_err(unavailable)?);
+                }
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn try_lease<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<Lease>, StoreError>> {
+        async move {
+            let live = self.live().await?;
+            let lease = Lease::new(key);
+            let lk = self.lease_key(key);
+            let ttl_ms = ttl.as_millis().max(1) as u64;
+            let ok: Option<String> = with_conn!(live, c => redis::cmd("SET")
+                .arg(&lk)
+                .arg(lease.fence())
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl_ms)
+                .query_async(&mut c)
+                .await
+                .map_err(unavailable)?);
+            Ok(ok.map(|_| lease))
+        }
+        .boxed()
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        lease: &'a Lease,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        async move {
+            let live = self.live().await?;
+            let lk = self.lease_key(key);
+            let mut inv = self.release.key(&lk);
+            inv.arg(lease.fence());
+            let _: i64 =
+                with_conn!(live, c => inv.invoke_async(&mut c).await.map_err(unavailable)?);
+            Ok(())
+        }
+        .boxed()
+    }
+}
