@@ -144,7 +144,14 @@ fn redact(url: &str) -> String {
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
     match host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        // redis:// is not a "special" scheme, so the parser leaves IP literals as names.
+        url::Host::Domain(d) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         url::Host::Ipv4(a) => a.is_loopback(),
         url::Host::Ipv6(a) => a.is_loopback(),
     }
@@ -422,5 +429,51 @@ impl TokenStore for RedisStore {
             Ok(())
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(url: &str, plaintext: bool) -> Result<RedisStore, Error> {
+        RedisStore::builder()
+            .url(url)
+            .keyring(Keyring::random("k"))
+            .allow_plaintext(plaintext)
+            .build()
+    }
+
+    #[tokio::test]
+    async fn plain_redis_only_on_loopback_unless_allowed() {
+        for ok in [
+            "redis://127.0.0.1:6379",
+            "redis://localhost:6379",
+            "redis://[::1]:6379",
+            "rediss://cache.example.net:6380",
+            "rediss://:s3cret@cache.example.net:6380",
+        ] {
+            assert!(build(ok, false).is_ok(), "{ok}");
+        }
+        for refused in ["redis://10.0.0.5:6379", "redis://cache.example.net:6379"] {
+            let e = build(refused, false).unwrap_err().to_string();
+            assert!(e.contains("rediss://"), "{e}");
+            assert!(build(refused, true).is_ok());
+        }
+        let e = build("http://127.0.0.1:6379", false).unwrap_err().to_string();
+        assert!(e.contains("not redis or rediss"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn passwords_never_show() {
+        let e = build("redis://:hunter2@10.0.0.5:6379", false)
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        let s = build("rediss://:hunter2@cache.example.net:6380", false).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(s.endpoints(), "rediss://cache.example.net:6380");
+        let missing_key = RedisStore::builder().url("redis://127.0.0.1:1").build();
+        assert!(missing_key.unwrap_err().to_string().contains("key"));
     }
 }
