@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ficx::emulator::{EmulatorConfig, EmulatorHandle, Endpoint, defaults};
 use ficx::store::redis::RedisStore;
@@ -78,8 +78,8 @@ impl RedisServer {
             .map_err(|e| format!("redis-server could not be started ({e})"))?;
         self.child = Some(child);
         let client = redis::Client::open(self.url()).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
+        // Up to 10 s in 20 ms steps.
+        for _ in 0..500 {
             if let Ok(mut c) = client.get_connection()
                 && redis::cmd("PING").query::<String>(&mut c).is_ok()
             {
@@ -97,11 +97,9 @@ impl RedisServer {
                 }
                 return Ok(());
             }
-            if Instant::now() > deadline {
-                return Err("redis-server did not answer PING within 10 s".into());
-            }
             std::thread::sleep(Duration::from_millis(20));
         }
+        Err("redis-server did not answer PING within 10 s".into())
     }
 
     fn url(&self) -> String {
@@ -123,7 +121,10 @@ impl Drop for RedisServer {
 }
 
 fn skip(why: &str) {
-    if std::env::var("FICX_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
+    if Env::process()
+        .var("FICX_REQUIRE_REDIS")
+        .is_some_and(|v| v == "1")
+    {
         panic!("FICX_REQUIRE_REDIS=1 but {why}");
     }
     eprintln!("SKIPPED: {why}; install redis-server (scripts/test.sh does) to run the fleet tests");
@@ -132,8 +133,8 @@ fn skip(why: &str) {
 /// The suite's Redis: `FICX_TEST_REDIS_URL` (from scripts/test.sh), else a private server.
 /// Each test uses its own key prefix.
 fn redis() -> Option<(String, Option<RedisServer>)> {
-    match std::env::var("FICX_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some((url, None)),
+    match Env::process().var("FICX_TEST_REDIS_URL") {
+        Some(url) if !url.is_empty() => Some((url, None)),
         _ => RedisServer::start(false).map(|s| (s.url(), Some(s))),
     }
 }
@@ -277,7 +278,7 @@ async fn values_at_rest_are_sealed_and_expire_before_the_token() {
         .unwrap();
     let life_ms = t
         .expires_on()
-        .duration_since(std::time::SystemTime::now())
+        .duration_since(ficx::Clock::now(&ficx::SystemClock))
         .unwrap()
         .as_millis() as i64;
     assert!(

@@ -460,7 +460,9 @@ mod tests {
             assert!(e.contains("rediss://"), "{e}");
             assert!(build(refused, true).is_ok());
         }
-        let e = build("http://127.0.0.1:6379", false).unwrap_err().to_string();
+        let e = build("http://127.0.0.1:6379", false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not redis or rediss"), "{e}");
     }
 
