@@ -24,6 +24,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+#[path = "support/from_env.rs"]
+mod from_env;
+
 use ficx::emulator::{
     Emulator, EmulatorConfig, EmulatorHandle, Endpoint, RoleAssignmentConfig,
     ServicePrincipalConfig, TenantConfig, defaults,
@@ -129,27 +132,7 @@ impl Target {
                         .ca_pem(emu.ca_pem()),
                 )
                 .build()?,
-            Target::Environment { env } => {
-                let client_id = env
-                    .var("FICX_CLIENT_ID")
-                    .ok_or("FICX_CLIENT_ID is not set")?;
-                let mut http = HttpOptions::default();
-                if let Some(ca) = env.var("FICX_CA_FILE") {
-                    http = http.ca_file(ca);
-                }
-                let mut b = Exchanger::builder()
-                    .client_id(&client_id)
-                    .env(env.clone())
-                    .http(http);
-                if let Some(id) = env.var("FICX_MI_CLIENT_ID") {
-                    b = b.managed_identity(ManagedIdentity::client_id(&id)?);
-                } else if let Some(id) = env.var("FICX_MI_OBJECT_ID") {
-                    b = b.managed_identity(ManagedIdentity::object_id(&id)?);
-                } else if let Some(id) = env.var("FICX_MI_RESOURCE_ID") {
-                    b = b.managed_identity(ManagedIdentity::resource_id(&id)?);
-                }
-                b.build()?
-            }
+            Target::Environment { env } => from_env::builder_from_env(env)?.build()?,
         })
     }
 

@@ -62,27 +62,14 @@ STAMPEDE="$TARGET_DIR/release/examples/stampede"
 # ---------------------------------------------------------------------------------------------
 step "ficx emulate in the background (loopback), default directory + 100 customer tenants"
 "$STAMPEDE" --print-config 100 >"$OUT/emulator.toml"
-"$FICX" emulate --config "$OUT/emulator.toml" --state-dir "$OUT/emulator-state" --print-env sh \
-  >"$OUT/emulator.env" 2>"$OUT/emulator.log" &
-EMU_PID=$!
+# shellcheck source=scripts/lib/emulator.sh
+. scripts/lib/emulator.sh
+start_emulator "$FICX" "$OUT/emulator.toml" "$OUT"
 cleanup() {
   kill "$EMU_PID" 2>/dev/null || true
   wait "$EMU_PID" 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
-for _ in $(seq 300); do
-  grep -q AZURE_AUTHORITY_HOST "$OUT/emulator.env" 2>/dev/null && break
-  kill -0 "$EMU_PID" 2>/dev/null || { cat "$OUT/emulator.log" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q AZURE_AUTHORITY_HOST "$OUT/emulator.env" || { echo "the emulator did not start" >&2; exit 1; }
-set -a
-# shellcheck disable=SC1091
-. "$OUT/emulator.env"
-set +a
-export FICX_CLIENT_ID="$APP_CLIENT_ID" FICX_MI_CLIENT_ID="$UAMI_CLIENT_ID"
-export NO_PROXY="127.0.0.1,localhost" no_proxy="127.0.0.1,localhost"
-unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy IDENTITY_ENDPOINT IDENTITY_HEADER MSI_ENDPOINT MSI_SECRET IMDS_ENDPOINT
 EMU_CA="$FICX_CA_FILE"
 echo "emulator: authority $AZURE_AUTHORITY_HOST, MI $AZURE_POD_IDENTITY_AUTHORITY_HOST" >&2
 

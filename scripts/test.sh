@@ -15,23 +15,13 @@ step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 
 step "redis-server for the fleet tests (tests/fleet.rs)"
-if ! command -v redis-server > /dev/null; then
-  if command -v apt-get > /dev/null; then
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get install -y -q redis-server > /dev/null 2>&1 \
-      || { $SUDO apt-get update -q > /dev/null && $SUDO apt-get install -y -q redis-server > /dev/null; }
-  fi
-fi
-command -v redis-server > /dev/null || { echo "redis-server is required (Debian: apt-get install redis-server)" >&2; exit 1; }
-REDIS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 16379)
+# shellcheck source=scripts/lib/redis.sh
+. scripts/lib/redis.sh
+ensure_redis_server
+REDIS_PORT=$(free_port)
 REDIS_DIR=$(mktemp -d)
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$REDIS_DIR" > "$REDIS_DIR/log" 2>&1 &
-REDIS_PID=$!
-trap 'kill "$REDIS_PID" 2> /dev/null; rm -rf "$REDIS_DIR"' EXIT
-for _ in $(seq 100); do
-  (exec 3<> "/dev/tcp/127.0.0.1/$REDIS_PORT") 2> /dev/null && break
-  sleep 0.05
-done
+trap 'kill "${REDIS_PID:-}" 2> /dev/null; rm -rf "$REDIS_DIR"' EXIT
+start_redis "$REDIS_PORT" "$REDIS_DIR"
 export FICX_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" FICX_REQUIRE_REDIS=1
 echo "redis-server $(redis-server --version | awk '{print $3}') on $FICX_TEST_REDIS_URL" >&2
 
