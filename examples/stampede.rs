@@ -172,6 +172,9 @@ async fn server_counts(target: &Target) -> Option<(u64, u64)> {
             if !loopback || url.scheme() != "http" {
                 return None;
             }
+            // A plain client for the control API: ficx's own clients pass ring explicitly, so
+            // there may be no process-wide rustls provider yet.
+            let _ = rustls::crypto::ring::default_provider().install_default();
             let client = reqwest::Client::builder()
                 .no_proxy()
                 .timeout(Duration::from_secs(2))
