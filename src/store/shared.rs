@@ -121,13 +121,15 @@ impl SharedStore {
         key: &StoreKey,
         exchange: impl Future<Output = Result<AccessToken, Error>>,
     ) -> Result<AccessToken, Error> {
+        // Whichever path runs the exchange, its token carries the fleet's refresh point.
+        let exchange = async { exchange.await.map(|t| self.stamp(t)) };
         if self.cooling() {
             bump(&self.counters.bypassed);
-            return exchange.await.map(|t| self.stamp(t));
+            return exchange.await;
         }
         match self.read(key).await {
             Read::Hit(t) => return Ok(t),
-            Read::Down => return exchange.await.map(|t| self.stamp(t)),
+            Read::Down => return exchange.await,
             Read::Miss => {}
         }
         let deadline = self.clock.now() + self.options.lease_wait;
@@ -138,7 +140,7 @@ impl SharedStore {
                 .call(self.store.try_lease(key, self.options.lease_ttl))
                 .await
             {
-                Err(_) => return exchange.await.map(|t| self.stamp(t)),
+                Err(_) => return exchange.await,
                 Ok(Some(lease)) => return self.exchange_leased(key, lease, exchange).await,
                 Ok(None) => {}
             }
@@ -160,7 +162,7 @@ impl SharedStore {
                     waited_ms = self.options.lease_wait.as_millis() as u64,
                     "the replica holding the exchange lease did not share a token in time; exchanging directly"
                 );
-                let r = exchange.await.map(|t| self.stamp(t));
+                let r = exchange.await;
                 if let Ok(t) = &r {
                     self.write(key, t, None).await;
                 }
@@ -170,7 +172,7 @@ impl SharedStore {
             pause = (pause * 2).min(MAX_POLL);
             match self.read(key).await {
                 Read::Hit(t) => return Ok(t),
-                Read::Down => return exchange.await.map(|t| self.stamp(t)),
+                Read::Down => return exchange.await,
                 Read::Miss => {}
             }
         }
@@ -191,7 +193,7 @@ impl SharedStore {
             let _ = self.call(self.store.release(key, &lease)).await;
             return Ok(t);
         }
-        let r = exchange.await.map(|t| self.stamp(t));
+        let r = exchange.await; // stamped by `fetch`
         if let Ok(t) = &r {
             self.write(key, t, Some(&lease)).await;
         }
