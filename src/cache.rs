@@ -28,8 +28,8 @@
 
 use std::fmt;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
@@ -140,8 +140,42 @@ type Flight = Shared<BoxFuture<'static, Outcome>>;
 /// What a cache entry holds.
 struct Entry {
     token: AccessToken,
+    /// Forks of `token` handed out by hits, one per core (see [`AccessToken::fork`]).
+    forks: Box<[AccessToken]>,
     refresh_at: SystemTime,
     stale_after: SystemTime,
+}
+
+/// Most forks an entry keeps (a fork costs 128 bytes).
+const MAX_FORKS: usize = 8;
+
+impl Entry {
+    fn new(token: AccessToken, refresh_at: SystemTime, stale_after: SystemTime) -> Self {
+        static FORKS: OnceLock<usize> = OnceLock::new();
+        let n = *FORKS.get_or_init(|| {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_FORKS))
+        });
+        let forks = (0..n).map(|_| token.fork()).collect();
+        Self {
+            token,
+            forks,
+            refresh_at,
+            stale_after,
+        }
+    }
+
+    /// The token for this thread's fork: a reference-count increment no other core touches
+    /// (unless more threads than forks hit the same key).
+    fn hand_out(&self) -> AccessToken {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local!(static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+        self.fork(MINE.with(|i| *i))
+    }
+
+    /// Fork `i` (modulo the number of forks).
+    fn fork(&self, i: usize) -> AccessToken {
+        self.forks[i % self.forks.len()].clone()
+    }
 }
 
 /// One key's state.
@@ -241,7 +275,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
             let cur = slot.current.load();
             cur.as_ref()
                 .filter(|e| now < e.refresh_at)
-                .map(|e| e.token.clone())
+                .map(|e| e.hand_out())
         })
     }
 
@@ -262,7 +296,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
             Some(slot) => {
                 let cur = slot.current.load();
                 match cur.as_ref() {
-                    Some(e) if now < e.refresh_at => Err(e.token.clone()),
+                    Some(e) if now < e.refresh_at => Err(e.hand_out()),
                     _ => Ok(Some(slot.clone())),
                 }
             }
@@ -285,7 +319,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
     {
         if let Some(e) = slot.current.load_full() {
             if now < e.refresh_at {
-                return Ok(e.token.clone());
+                return Ok(e.hand_out());
             }
             if now < e.stale_after {
                 if now >= from_unix_ms(slot.next_attempt_ms.load(Ordering::Acquire)) {
@@ -294,7 +328,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
                         tracing::debug!("refresh-ahead started in the background");
                     }
                 }
-                return Ok(e.token.clone());
+                return Ok(e.hand_out());
             }
         }
         if let Some(err) = self.blocked(&slot, now) {
@@ -318,7 +352,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
                     Some(e) if now < e.token.expires_on() => {
                         self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(error = %err, "refresh failed; serving the still-valid cached token");
-                        Ok(e.token.clone())
+                        Ok(e.hand_out())
                     }
                     _ => Err(err),
                 }
@@ -353,7 +387,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
         if let Some(e) = slot.current.load_full()
             && self.clock.now() < e.refresh_at
         {
-            let token = e.token.clone();
+            let token = e.hand_out();
             return (async move { Ok(token) }.boxed().shared(), false);
         }
         let stats = self.stats.clone();
@@ -371,11 +405,11 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TokenCache<K> {
                 Ok(token) => {
                     let (refresh_at, stale_after) = schedule(&token, now, &policy);
                     let token = token.with_refresh_on(Some(refresh_at));
-                    task_slot.current.store(Some(Arc::new(Entry {
-                        token: token.clone(),
+                    task_slot.current.store(Some(Arc::new(Entry::new(
+                        token.clone(),
                         refresh_at,
                         stale_after,
-                    })));
+                    ))));
                     task_slot.failures.store(0, Ordering::Release);
                     task_slot.next_attempt_ms.store(i64::MIN, Ordering::Release);
                     *task_slot.blocked.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -553,6 +587,41 @@ mod tests {
         );
         let (r, s) = schedule(&token(now, 60, None), now, &p);
         assert_eq!((unix(r) - T0 as i64, unix(s) - T0 as i64), (30, 54));
+    }
+
+    #[tokio::test]
+    async fn hits_share_the_token_text_without_copying_it() {
+        let f = Fixture::new();
+        let first = f.get(3600).await.expect("fetch");
+        let a = f.get(3600).await.expect("hit");
+        let b = f.get(3600).await.expect("hit");
+        assert_eq!(f.calls.load(Ordering::SeqCst), 1);
+        assert!(std::ptr::eq(a.secret(), first.secret()));
+        assert!(std::ptr::eq(a.secret(), b.secret()));
+        assert!(a.same_fork(&b), "one thread keeps to one fork");
+    }
+
+    #[test]
+    fn each_core_gets_a_fork_with_its_own_counter() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(T0);
+        let t = token(now, 3600, None);
+        let e = Entry::new(t.clone(), now, now);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(e.forks.len(), cores.min(MAX_FORKS));
+        for i in 0..e.forks.len() {
+            assert!(std::ptr::eq(e.fork(i).secret(), t.secret()), "same text");
+            assert!(e.fork(i).same_fork(&e.fork(i + e.forks.len())));
+            for j in 0..i {
+                assert!(
+                    !e.fork(i).same_fork(&e.fork(j)),
+                    "forks {i} and {j} share a counter"
+                );
+            }
+        }
+        assert!(
+            !e.fork(0).same_fork(&t),
+            "the fetched token is not one of the forks"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -26,7 +27,8 @@ use crate::clock::unix;
 /// ```
 #[derive(Clone)]
 pub struct AccessToken {
-    secret: SecretString,
+    /// Shared, so a cache hit hands out the token without copying (and later zeroizing) it.
+    secret: Arc<Counted>,
     expires_on: SystemTime,
     refresh_on: Option<SystemTime>,
     token_type: Cow<'static, str>,
@@ -41,7 +43,7 @@ impl AccessToken {
         token_type: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self {
-            secret,
+            secret: Arc::new(Counted(Arc::new(secret))),
             expires_on,
             refresh_on,
             token_type: token_type.into(),
@@ -54,7 +56,7 @@ impl AccessToken {
     /// This is a bearer credential: whoever holds it acts as the app in the foreign tenant. Send
     /// it only in an `Authorization` header over https; never log or persist it in clear.
     pub fn secret(&self) -> &SecretString {
-        &self.secret
+        &self.secret.0
     }
 
     /// When the token expires.
@@ -83,6 +85,24 @@ impl AccessToken {
         self.expires_on.duration_since(now).unwrap_or_default()
     }
 
+    /// The same token text behind a reference count of its own (on a cache line of its own):
+    /// the cache keeps one fork per core, so concurrent hits never bounce one counter between
+    /// cores.
+    pub(crate) fn fork(&self) -> Self {
+        Self {
+            secret: Arc::new(Counted(self.secret.0.clone())),
+            expires_on: self.expires_on,
+            refresh_on: self.refresh_on,
+            token_type: self.token_type.clone(),
+        }
+    }
+
+    /// Whether both share one reference count (one fork).
+    #[cfg(test)]
+    pub(crate) fn same_fork(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.secret, &other.secret)
+    }
+
     pub(crate) fn with_refresh_on(mut self, refresh_on: Option<SystemTime>) -> Self {
         self.refresh_on = refresh_on;
         self
@@ -90,14 +110,19 @@ impl AccessToken {
 
     /// The length of the token text (safe to log).
     pub fn len(&self) -> usize {
-        self.secret.expose_secret().len()
+        self.secret.0.expose_secret().len()
     }
 
     /// True when the token text is empty.
     pub fn is_empty(&self) -> bool {
-        self.secret.expose_secret().is_empty()
+        self.secret.0.expose_secret().is_empty()
     }
 }
+
+/// The shared token text, aligned so that the reference count of the `Arc` holding it owns its
+/// cache line (two forks' counters never share a line).
+#[repr(align(64))]
+struct Counted(Arc<SecretString>);
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
