@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
-use rustls::RootCertStore;
 
 use crate::env::Env;
 use crate::error::{Error, Leg, SharedCause, TransportKind, quote};
+use crate::trust;
 
 /// Default timeout of one request (connect + response).
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
@@ -164,67 +164,6 @@ pub(crate) struct Http {
 
 const USER_AGENT: &str = concat!("ficx/", env!("CARGO_PKG_VERSION"));
 
-fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-fn tls_config(roots: RootCertStore) -> Result<rustls::ClientConfig, Error> {
-    Ok(rustls::ClientConfig::builder_with_provider(ring_provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Unsupported(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
-}
-
-fn add_pem(roots: &mut RootCertStore, pem: &[u8], origin: &str) -> Result<(), Error> {
-    let mut reader = std::io::BufReader::new(pem);
-    let mut n = 0;
-    for cert in rustls_pemfile::certs(&mut reader) {
-        let cert = cert.map_err(|e| Error::InvalidInput {
-            field: "ca file",
-            problem: format!("{origin}: {e}; expected PEM certificates"),
-        })?;
-        roots.add(cert).map_err(|e| Error::InvalidInput {
-            field: "ca file",
-            problem: format!("{origin}: {e}"),
-        })?;
-        n += 1;
-    }
-    if n == 0 {
-        return Err(Error::InvalidInput {
-            field: "ca file",
-            problem: format!("{origin} holds no PEM certificate"),
-        });
-    }
-    Ok(())
-}
-
-fn root_store(opts: &HttpOptions) -> Result<RootCertStore, Error> {
-    let mut roots = RootCertStore::empty();
-    match opts.trust {
-        TrustRoots::System => {
-            let native = rustls_native_certs::load_native_certs();
-            let (added, _) = roots.add_parsable_certificates(native.certs);
-            if added == 0 {
-                roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            }
-        }
-        TrustRoots::Mozilla => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        TrustRoots::ExtraOnly => {}
-    }
-    for path in &opts.ca_files {
-        let pem = std::fs::read(path).map_err(|e| Error::InvalidInput {
-            field: "ca file",
-            problem: format!("cannot read {}: {e}", quote(&path.display().to_string())),
-        })?;
-        add_pem(&mut roots, &pem, &path.display().to_string())?;
-    }
-    for pem in &opts.ca_pems {
-        add_pem(&mut roots, pem, "CA PEM")?;
-    }
-    Ok(roots)
-}
-
 fn proxy(opts: &HttpOptions, env: &Env) -> Result<Option<reqwest::Proxy>, Error> {
     let url = match &opts.proxy {
         ProxySetting::None => return Ok(None),
@@ -266,14 +205,11 @@ impl Http {
     pub(crate) fn new(opts: &HttpOptions, env: &Env) -> Result<Self, Error> {
         let mi = base_builder(opts)
             .no_proxy()
-            .tls_backend_preconfigured(tls_config(root_store(&HttpOptions {
-                trust: TrustRoots::Mozilla,
-                ..HttpOptions::default()
-            })?)?)
+            .tls_backend_preconfigured(trust::mozilla_tls()?)
             .build()
             .map_err(build_err)?;
         let mut authority =
-            base_builder(opts).tls_backend_preconfigured(tls_config(root_store(opts)?)?);
+            base_builder(opts).tls_backend_preconfigured(trust::authority_tls(opts)?);
         authority = match proxy(opts, env)? {
             Some(p) => authority.proxy(p),
             None => authority.no_proxy(),
@@ -300,17 +236,7 @@ impl Http {
     /// A client that trusts exactly the certificate whose SHA-1 thumbprint is given (Service
     /// Fabric's self-signed endpoint), never proxied.
     pub(crate) fn pinned(&self, thumbprint: [u8; 20]) -> Result<reqwest::Client, Error> {
-        let provider = ring_provider();
-        let verifier = Arc::new(ThumbprintVerifier {
-            thumbprint,
-            algs: provider.signature_verification_algorithms,
-        });
-        let cfg = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Unsupported(format!("TLS setup: {e}")))?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+        let cfg = trust::pinned_tls(thumbprint)?;
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
@@ -422,58 +348,6 @@ pub(crate) fn parse_thumbprint(value: &str) -> Result<[u8; 20], Error> {
         *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
     }
     Ok(out)
-}
-
-/// Accepts exactly the server certificate with the pinned SHA-1 thumbprint (Service Fabric's
-/// self-signed endpoint, compared in constant time); handshake signatures are still verified.
-#[derive(Debug)]
-struct ThumbprintVerifier {
-    thumbprint: [u8; 20],
-    algs: rustls::crypto::WebPkiSupportedAlgorithms,
-}
-
-impl rustls::client::danger::ServerCertVerifier for ThumbprintVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        use subtle::ConstantTimeEq;
-        let digest =
-            ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, end_entity.as_ref());
-        if bool::from(digest.as_ref().ct_eq(&self.thumbprint)) {
-            Ok(rustls::client::danger::ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::ApplicationVerificationFailure,
-            ))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.algs.supported_schemes()
-    }
 }
 
 #[cfg(test)]

@@ -96,6 +96,7 @@ pub mod setup;
 pub mod store;
 pub mod token;
 pub(crate) mod token_body;
+pub(crate) mod trust;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
