@@ -15,7 +15,7 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::{Lab, SCOPE, customer};
+use common::{Lab, SCOPE};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ficx::TrustRoots;
 use ficx::emulator::{Endpoint, defaults};
@@ -71,7 +71,11 @@ fn fanout(c: &mut Criterion) {
                     let x = lab.exchanger();
                     let calls = (0..tenants).map(|i| {
                         let x = x.clone();
-                        async move { x.token(&customer(i), SCOPE).await.expect("token") }
+                        async move {
+                            x.token(&defaults::customer_domain(i), SCOPE)
+                                .await
+                                .expect("token")
+                        }
                     });
                     let tokens = futures_util::future::join_all(calls).await;
                     assert_eq!(x.stats().exchanges, tenants as u64);

@@ -72,7 +72,7 @@ async fn main() -> Result<(), BoxError> {
     let x = b.build()?;
     let names: Arc<Vec<String>> = Arc::new(
         (0..tenants)
-            .map(|i| format!("customer{i}.onmicrosoft.com"))
+            .map(ficx::emulator::defaults::customer_domain)
             .collect(),
     );
     let stop = Arc::new(AtomicBool::new(false));

@@ -27,10 +27,8 @@ use std::time::Duration;
 #[path = "support/from_env.rs"]
 mod from_env;
 
-use ficx::emulator::{
-    Emulator, EmulatorConfig, EmulatorHandle, Endpoint, RoleAssignmentConfig,
-    ServicePrincipalConfig, TenantConfig, defaults,
-};
+use ficx::emulator::defaults::{self, customer_domain as customer};
+use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint};
 use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
 
 const SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -73,36 +71,6 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     Ok(a)
-}
-
-/// The default directory plus `n` customer tenants where the app is provisioned.
-fn config_with_tenants(n: usize) -> EmulatorConfig {
-    let mut c = EmulatorConfig::default_config();
-    for i in 0..n {
-        let id = format!("77777777-0000-4000-8000-{i:012}");
-        c.tenants.push(TenantConfig {
-            id: id.clone(),
-            domains: vec![customer(i)],
-            display_name: None,
-        });
-        c.service_principals.push(ServicePrincipalConfig {
-            app: defaults::APP_NAME.into(),
-            tenant: id.clone(),
-            object_id: None,
-            visible_after_secs: 0,
-        });
-        c.role_assignments.push(RoleAssignmentConfig {
-            app: defaults::APP_NAME.into(),
-            tenant: id,
-            resource: defaults::GRAPH_RESOURCE.into(),
-            roles: vec!["Application.Read.All".into()],
-        });
-    }
-    c
-}
-
-fn customer(i: usize) -> String {
-    format!("customer{i}.onmicrosoft.com")
 }
 
 /// Where the exchangers point.
@@ -349,7 +317,7 @@ fn main() -> Result<(), BoxError> {
         }
     };
     if let Some(n) = args.print_config {
-        print!("{}", config_with_tenants(n).to_toml());
+        print!("{}", EmulatorConfig::with_customer_tenants(n).to_toml());
         return Ok(());
     }
     let env = Env::process();
@@ -361,7 +329,9 @@ fn main() -> Result<(), BoxError> {
             .thread_name("emulator")
             .enable_all()
             .build()?;
-        let emu = rt.block_on(Emulator::start(config_with_tenants(args.tenants)))?;
+        let emu = rt.block_on(Emulator::start(EmulatorConfig::with_customer_tenants(
+            args.tenants,
+        )))?;
         Target::InProcess { emu, rt }
     };
     let client_rt = tokio::runtime::Builder::new_multi_thread()

@@ -3,10 +3,7 @@
 //! the real system clock (a hit reads the clock, so a fake one would flatter it).
 #![allow(dead_code, unreachable_pub)]
 
-use ficx::emulator::{
-    Emulator, EmulatorConfig, EmulatorHandle, Endpoint, RoleAssignmentConfig,
-    ServicePrincipalConfig, TenantConfig, defaults,
-};
+use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, defaults};
 use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
 
 /// The scope every benchmark asks for.
@@ -27,7 +24,7 @@ impl Lab {
             .enable_all()
             .build()
             .expect("emulator runtime");
-        let mut config = config_with_tenants(extra_tenants);
+        let mut config = EmulatorConfig::with_customer_tenants(extra_tenants);
         // A fixed key skips RSA key generation (start-up is benchmarked in emulator_startup).
         config.signing_key_pem = Some(include_str!("../../tests/emulator/test_key.pem").to_owned());
         let emu = rt
@@ -65,38 +62,6 @@ impl Lab {
         let Lab { emu, rt } = self;
         rt.block_on(emu.shutdown());
     }
-}
-
-/// The default directory plus `n` customer tenants (`customer{i}.onmicrosoft.com`) where the app
-/// has a service principal and a Graph role.
-pub fn config_with_tenants(n: usize) -> EmulatorConfig {
-    let mut c = EmulatorConfig::default_config();
-    for i in 0..n {
-        let id = format!("77777777-0000-4000-8000-{i:012}");
-        c.tenants.push(TenantConfig {
-            id: id.clone(),
-            domains: vec![customer(i)],
-            display_name: None,
-        });
-        c.service_principals.push(ServicePrincipalConfig {
-            app: defaults::APP_NAME.into(),
-            tenant: id.clone(),
-            object_id: None,
-            visible_after_secs: 0,
-        });
-        c.role_assignments.push(RoleAssignmentConfig {
-            app: defaults::APP_NAME.into(),
-            tenant: id,
-            resource: defaults::GRAPH_RESOURCE.into(),
-            roles: vec!["Application.Read.All".into()],
-        });
-    }
-    c
-}
-
-/// The domain of customer tenant `i`.
-pub fn customer(i: usize) -> String {
-    format!("customer{i}.onmicrosoft.com")
 }
 
 /// A runtime like the CLI's (one thread).

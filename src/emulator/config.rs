@@ -423,6 +423,46 @@ impl EmulatorConfig {
         toml::from_str(DEFAULT_TOML).expect("embedded default.toml parses")
     }
 
+    /// The default directory plus `n` generated customer tenants
+    /// ([`defaults::customer_domain`]`(i)` / [`defaults::customer_tenant_id`]`(i)` for `i < n`)
+    /// where the default app has a service principal and Graph's `Application.Read.All`: the
+    /// directory for fan-out tests, benchmarks and fleet simulations.
+    ///
+    /// [`defaults::customer_domain`]: super::defaults::customer_domain
+    /// [`defaults::customer_tenant_id`]: super::defaults::customer_tenant_id
+    ///
+    /// ```
+    /// use ficx::emulator::EmulatorConfig;
+    /// let c = EmulatorConfig::with_customer_tenants(3);
+    /// assert_eq!(c.tenants.len(), EmulatorConfig::default_config().tenants.len() + 3);
+    /// assert!(c.tenants.iter().any(|t| t.domains == ["customer2.onmicrosoft.com"]));
+    /// ```
+    pub fn with_customer_tenants(n: usize) -> Self {
+        use super::defaults::{APP_NAME, GRAPH_RESOURCE, customer_domain, customer_tenant_id};
+        let mut c = Self::default_config();
+        for i in 0..n {
+            let id = customer_tenant_id(i);
+            c.tenants.push(TenantConfig {
+                id: id.clone(),
+                domains: vec![customer_domain(i)],
+                display_name: None,
+            });
+            c.service_principals.push(ServicePrincipalConfig {
+                app: APP_NAME.into(),
+                tenant: id.clone(),
+                object_id: None,
+                visible_after_secs: 0,
+            });
+            c.role_assignments.push(RoleAssignmentConfig {
+                app: APP_NAME.into(),
+                tenant: id,
+                resource: GRAPH_RESOURCE.into(),
+                roles: vec!["Application.Read.All".into()],
+            });
+        }
+        c
+    }
+
     /// The annotated TOML text of the built-in default configuration (with its comments; a
     /// starting point for custom configurations).
     pub fn default_toml() -> &'static str {

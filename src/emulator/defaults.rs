@@ -84,6 +84,29 @@ pub const ORDERS_RESOURCE: &str = "api://orders";
 /// The custom API's application id.
 pub const ORDERS_APP_ID: &str = "0a0a0a0a-0000-4000-8000-00000000000a";
 
+/// Domain of generated customer tenant `i` (see [`EmulatorConfig::with_customer_tenants`]).
+///
+/// [`EmulatorConfig::with_customer_tenants`]: super::EmulatorConfig::with_customer_tenants
+///
+/// ```
+/// assert_eq!(ficx::emulator::defaults::customer_domain(7), "customer7.onmicrosoft.com");
+/// ```
+pub fn customer_domain(i: usize) -> String {
+    format!("customer{i}.onmicrosoft.com")
+}
+
+/// Tenant id of generated customer tenant `i` (see [`customer_domain`]).
+///
+/// ```
+/// assert_eq!(
+///     ficx::emulator::defaults::customer_tenant_id(7),
+///     "77777777-0000-4000-8000-000000000007"
+/// );
+/// ```
+pub fn customer_tenant_id(i: usize) -> String {
+    format!("77777777-0000-4000-8000-{i:012}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,9 @@
 
 use ficx::emulator::{Endpoint, defaults};
 
-use crate::support::{Lab, config_with_tenants, customer};
+use crate::support::Lab;
+use ficx::emulator::EmulatorConfig;
+use ficx::emulator::defaults::customer_domain as customer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_callers_one_key_one_mi_one_exchange() {
@@ -30,7 +32,7 @@ async fn thousand_callers_one_key_one_mi_one_exchange() {
 }
 
 async fn callers_over_tenants(callers: usize, tenants: usize) {
-    let lab = Lab::with_config(config_with_tenants(tenants)).await;
+    let lab = Lab::with_config(EmulatorConfig::with_customer_tenants(tenants)).await;
     let x = lab.exchanger();
     let mut tasks = Vec::new();
     for i in 0..callers {

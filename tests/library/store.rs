@@ -13,13 +13,15 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use secrecy::ExposeSecret;
 
-use super::support::{config_with_tenants, customer, system_builder, system_emulator};
+use super::support::{system_builder, system_emulator};
+use ficx::emulator::EmulatorConfig;
+use ficx::emulator::defaults::customer_domain as customer;
 
 const GRAPH: &str = "https://graph.microsoft.com";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_exchangers_share_one_exchange_through_a_store() {
-    let emu = system_emulator(config_with_tenants(0)).await;
+    let emu = system_emulator(EmulatorConfig::with_customer_tenants(0)).await;
     let store = MemoryStore::new();
     let a = system_builder(&emu)
         .token_store(store.clone())
@@ -69,7 +71,7 @@ async fn two_exchangers_share_one_exchange_through_a_store() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cold_replicas_exchange_once_per_key() {
-    let emu = system_emulator(config_with_tenants(3)).await;
+    let emu = system_emulator(EmulatorConfig::with_customer_tenants(3)).await;
     let store = MemoryStore::new();
     let replicas: Vec<_> = (0..4)
         .map(|_| {
@@ -184,7 +186,7 @@ impl TokenStore for BrokenStore {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_is_down_or_hangs_never_fails_a_call() {
     for how in [Broken::Down, Broken::Hangs] {
-        let emu = system_emulator(config_with_tenants(0)).await;
+        let emu = system_emulator(EmulatorConfig::with_customer_tenants(0)).await;
         let store = BrokenStore::new(how);
         let x = system_builder(&emu)
             .shared_token_store(store.clone())
@@ -221,7 +223,7 @@ async fn a_store_that_is_down_or_hangs_never_fails_a_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_undecryptable_value_is_a_reported_miss() {
-    let emu = system_emulator(config_with_tenants(0)).await;
+    let emu = system_emulator(EmulatorConfig::with_customer_tenants(0)).await;
     let store = BrokenStore::new(Broken::Garbage);
     let x = system_builder(&emu)
         .shared_token_store(store.clone())
@@ -239,7 +241,7 @@ async fn an_undecryptable_value_is_a_reported_miss() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_lease_holder_releases_by_expiry_and_a_stuck_one_by_wait() {
-    let emu = system_emulator(config_with_tenants(0)).await;
+    let emu = system_emulator(EmulatorConfig::with_customer_tenants(0)).await;
     let store = MemoryStore::new();
     let x = system_builder(&emu)
         .token_store(store.clone())

@@ -95,36 +95,6 @@ pub fn claims(token: &ficx::AccessToken) -> ficx::jwt::JwtView {
 }
 
 /// A config with `n` extra foreign tenants where the app is provisioned (Graph role in each).
-pub fn config_with_tenants(n: usize) -> EmulatorConfig {
-    use ficx::emulator::{RoleAssignmentConfig, ServicePrincipalConfig, TenantConfig};
-    let mut c = EmulatorConfig::default_config();
-    for i in 0..n {
-        let id = format!("77777777-0000-4000-8000-{:012}", i);
-        c.tenants.push(TenantConfig {
-            id: id.clone(),
-            domains: vec![format!("customer{i}.onmicrosoft.com")],
-            display_name: None,
-        });
-        c.service_principals.push(ServicePrincipalConfig {
-            app: defaults::APP_NAME.into(),
-            tenant: id.clone(),
-            object_id: None,
-            visible_after_secs: 0,
-        });
-        c.role_assignments.push(RoleAssignmentConfig {
-            app: defaults::APP_NAME.into(),
-            tenant: id,
-            resource: defaults::GRAPH_RESOURCE.into(),
-            roles: vec!["Application.Read.All".into()],
-        });
-    }
-    c
-}
-
-pub fn customer(i: usize) -> String {
-    format!("customer{i}.onmicrosoft.com")
-}
-
 /// Wait (real time, bounded) until `f` holds; for background work such as refresh-ahead.
 pub async fn eventually(what: &str, f: impl Fn() -> bool) {
     // Generous: under heavy machine load a background task can take seconds to be scheduled.
