@@ -13,3 +13,6 @@ mod startup;
 
 #[path = "serve/python.rs"]
 mod python;
+
+#[path = "serve/faults.rs"]
+mod faults;

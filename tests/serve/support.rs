@@ -33,8 +33,14 @@ pub fn http() -> reqwest::Client {
 }
 
 pub async fn emulator() -> EmulatorHandle {
+    emulator_with(|_| {}).await
+}
+
+/// The default directory, changed by `f` before the emulator starts.
+pub async fn emulator_with(f: impl FnOnce(&mut EmulatorConfig)) -> EmulatorHandle {
     let mut config = EmulatorConfig::default_config();
     config.signing_key_pem = Some(include_str!("../emulator/test_key.pem").to_owned());
+    f(&mut config);
     Emulator::builder(config).start().await.expect("emulator")
 }
 
@@ -77,7 +83,17 @@ impl Served {
     }
 
     pub async fn start_env(args: &[&str], extra_env: Vec<(String, String)>) -> Self {
-        let emu = emulator().await;
+        Self::launch(emulator().await, args, extra_env, true).await
+    }
+
+    /// Start `ficx serve --listen 127.0.0.1:0 <args>` against `emu` (faults may already be
+    /// armed), waiting for `/readyz` only when `wait_ready`.
+    pub async fn launch(
+        emu: EmulatorHandle,
+        args: &[&str],
+        extra_env: Vec<(String, String)>,
+        wait_ready: bool,
+    ) -> Self {
         let mut env = env(&emu);
         env.extend(extra_env);
         let mut child = Command::new(env!("CARGO_BIN_EXE_ficx"))
@@ -144,7 +160,9 @@ impl Served {
             stderr,
             http: http(),
         };
-        s.wait_ready().await;
+        if wait_ready {
+            s.wait_ready().await;
+        }
         s
     }
 
