@@ -16,3 +16,6 @@ mod python;
 
 #[path = "serve/faults.rs"]
 mod faults;
+
+#[path = "serve/config.rs"]
+mod config;

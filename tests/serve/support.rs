@@ -96,9 +96,20 @@ impl Served {
     ) -> Self {
         let mut env = env(&emu);
         env.extend(extra_env);
+        let mut all = vec!["--listen", "127.0.0.1:0"];
+        all.extend(args);
+        Self::spawn(emu, &all, env, wait_ready).await
+    }
+
+    /// Start `ficx serve <args>` with exactly `env` (nothing added).
+    pub async fn spawn(
+        emu: EmulatorHandle,
+        args: &[&str],
+        env: Vec<(String, String)>,
+        wait_ready: bool,
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ficx"))
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env_clear()
             .envs(env)

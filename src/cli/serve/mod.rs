@@ -6,9 +6,11 @@
 //! every request.
 //!
 //! This file: the flags, their validation into [`ServeConfig`] before any I/O, start-up (secret,
-//! bind, the printed environment, the readiness probe) and shutdown. Requests: `routes.rs`;
-//! connections: `listener.rs`; limits and the secret: `limits.rs`; `/metrics`: `metrics.rs`.
+//! bind, the printed environment, the readiness probe) and shutdown. The `--config` file:
+//! `config.rs`; requests: `routes.rs`; connections: `listener.rs`; limits and the secret:
+//! `limits.rs`; `/metrics`: `metrics.rs`.
 
+mod config;
 mod limits;
 mod listener;
 mod metrics;
@@ -24,6 +26,7 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use ficx::{ClientId, Env, ManagedIdentity, TenantId};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 
 use super::args::{self, ConnArgs, MiArgs};
 use super::exit::Usage;
@@ -36,7 +39,8 @@ pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8390";
 pub(crate) const READINESS_MAX_BACKOFF_SECS: u64 = 30;
 
 /// How stderr logs are written.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum LogFormat {
     /// Human-readable lines.
     #[default]
@@ -47,10 +51,16 @@ pub(crate) enum LogFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
+    /// Read settings from this TOML file: one key per flag, the long name with _ for -, e.g.
+    /// allow_tenant = ["contoso.onmicrosoft.com"] (env FICX_SERVE_CONFIG). Flags and environment
+    /// variables beat the file. Unknown keys are an error; secrets are refused (use secret_file).
+    #[arg(long, env = "FICX_SERVE_CONFIG", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// Address to listen on: loopback only, e.g. 127.0.0.1:8390, [::1]:8390, localhost:0
-    /// (port 0 = any free port; the chosen one is printed) (env FICX_SERVE_LISTEN).
-    #[arg(long, env = "FICX_SERVE_LISTEN", value_name = "ADDR", default_value = DEFAULT_LISTEN)]
-    pub(crate) listen: String,
+    /// (port 0 = any free port; the chosen one is printed) (env FICX_SERVE_LISTEN; default
+    /// 127.0.0.1:8390).
+    #[arg(long, env = "FICX_SERVE_LISTEN", value_name = "ADDR")]
+    pub(crate) listen: Option<String>,
     /// A tenant (GUID or verified domain) clients may ask for; repeat or comma-separate. Clients
     /// must name it as it is written here (env FICX_SERVE_ALLOW_TENANT).
     #[arg(
@@ -71,17 +81,13 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "FICX_CLIENT_ID", value_name = "GUID")]
     pub(crate) client_id: Option<String>,
     /// Token requests per second over all clients (a token bucket, burst the same); 0 = no
-    /// limit. Over the limit: 429 with Retry-After (env FICX_SERVE_RATE_LIMIT).
-    #[arg(long, env = "FICX_SERVE_RATE_LIMIT", value_name = "N", default_value_t = limits::DEFAULT_RATE_LIMIT_PER_SEC)]
-    pub(crate) rate_limit: u32,
-    /// Log format on stderr (env FICX_LOG_FORMAT). Logs never contain a token or the secret.
-    #[arg(
-        long,
-        env = "FICX_LOG_FORMAT",
-        value_name = "FORMAT",
-        default_value = "text"
-    )]
-    pub(crate) log_format: LogFormat,
+    /// limit. Over the limit: 429 with Retry-After (env FICX_SERVE_RATE_LIMIT; default 100).
+    #[arg(long, env = "FICX_SERVE_RATE_LIMIT", value_name = "N")]
+    pub(crate) rate_limit: Option<u32>,
+    /// Log format on stderr: text or json (env FICX_LOG_FORMAT; default text). Logs never
+    /// contain a token or the secret.
+    #[arg(long, env = "FICX_LOG_FORMAT", value_name = "FORMAT")]
+    pub(crate) log_format: Option<LogFormat>,
     #[command(flatten)]
     pub(crate) mi: MiArgs,
     #[command(flatten)]
@@ -99,8 +105,9 @@ pub(crate) struct ServeConfig {
     pub(crate) identity: ManagedIdentity,
 }
 
-/// Parse `--listen` and refuse anything but loopback.
-pub(crate) fn parse_listen(s: &str) -> Result<SocketAddr, Usage> {
+/// Parse a listen address and refuse anything but loopback (the error names the value, not
+/// where it came from).
+pub(crate) fn parse_listen(s: &str) -> Result<SocketAddr, String> {
     let s = s.trim();
     let addr = match s.strip_prefix("localhost:") {
         Some(port) => port
@@ -109,22 +116,31 @@ pub(crate) fn parse_listen(s: &str) -> Result<SocketAddr, Usage> {
             .map_err(|_| ()),
         None => s.parse::<SocketAddr>().map_err(|_| ()),
     }
-    .map_err(|()| {
-        Usage(format!(
-            "--listen {s:?} is not an address; expected e.g. 127.0.0.1:8390 or [::1]:8390"
-        ))
-    })?;
+    .map_err(|()| format!("{s:?} is not an address; expected e.g. 127.0.0.1:8390 or [::1]:8390"))?;
     if !addr.ip().is_loopback() {
-        return Err(Usage(format!(
-            "--listen {addr}: ficx serve binds loopback only (127.0.0.1 or [::1]); anything that can reach the port could ask for tokens"
-        )));
+        return Err(format!(
+            "{addr}: ficx serve binds loopback only (127.0.0.1 or [::1]); anything that can reach the port could ask for tokens"
+        ));
     }
     Ok(addr)
 }
 
 impl ServeArgs {
+    /// Merge the `--config` file, if one is named, under the flags and the environment.
+    ///
+    /// # Errors
+    /// A [`Usage`] error (exit 2) naming the file, line and key when the file cannot be read or
+    /// holds a bad value. Nothing but the file is read.
+    pub(crate) fn apply_config(&mut self, env: &Env) -> anyhow::Result<()> {
+        if let Some(path) = self.config.clone() {
+            config::load(&path)?.fill(self, env);
+        }
+        Ok(())
+    }
+
     pub(crate) fn check(&self, env: &Env) -> anyhow::Result<ServeConfig> {
-        let listen = parse_listen(&self.listen)?;
+        let listen = parse_listen(self.listen.as_deref().unwrap_or(DEFAULT_LISTEN))
+            .map_err(|m| Usage(format!("--listen {m}")))?;
         let allow = match (self.allow_any_tenant, self.allow_tenants.is_empty()) {
             (true, true) => Allow::Any,
             (true, false) => {
@@ -163,17 +179,18 @@ impl ServeArgs {
         })
     }
 
-    /// The secret: `--secret-file`, else `FICX_SERVE_SECRET`, else generated (`true`).
+    /// The secret: `--secret-file` (or `secret_file`), else `FICX_SERVE_SECRET`, else
+    /// generated (`true`).
     fn secret(&self, env: &Env) -> anyhow::Result<(SecretString, bool)> {
         let (given, from) = match &self.secret_file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
-                    .map_err(|e| Usage(format!("--secret-file {}: {e}", path.display())))?;
-                (Some(text.trim().to_owned()), "--secret-file")
+                    .map_err(|e| Usage(format!("secret file {}: {e}", path.display())))?;
+                (Some(text.trim().to_owned()), "the secret file")
             }
             None => (
-                env.var("FICX_SERVE_SECRET").map(|s| s.trim().to_owned()),
-                "FICX_SERVE_SECRET",
+                env.var(config::SECRET_ENV).map(|s| s.trim().to_owned()),
+                config::SECRET_ENV,
             ),
         };
         match given {
@@ -265,6 +282,7 @@ pub(crate) async fn run(a: ServeArgs) -> anyhow::Result<()> {
         eprintln!("{}", args::SYSTEM_ASSIGNED_WARNING);
     }
     let (secret, generated) = a.secret(&env)?;
+    let rate_limit = a.rate_limit.unwrap_or(limits::DEFAULT_RATE_LIMIT_PER_SEC);
     // Everything downstream goes through the one `Exchanger`, with or without the Redis store.
     let b = args::builder(&c.client_id, &c.identity, &a.mi, &a.conn, &env, None)?;
     let b = a.store.apply(b, &env)?;
@@ -281,7 +299,7 @@ pub(crate) async fn run(a: ServeArgs) -> anyhow::Result<()> {
         client_id: c.client_id,
         secret,
         allow: c.allow,
-        limiter: limits::RateLimiter::new(a.rate_limit),
+        limiter: limits::RateLimiter::new(rate_limit),
         metrics: metrics::Metrics::default(),
         readiness: routes::Readiness::default(),
         deadline: a.conn.deadline(),
@@ -289,7 +307,7 @@ pub(crate) async fn run(a: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         listen = %bound,
         tenants = ?match &app.allow { Allow::Any => vec!["*".to_owned()], Allow::List(l) => l.iter().map(|t| t.to_string()).collect() },
-        rate_limit = a.rate_limit,
+        rate_limit,
         "ficx serve listening"
     );
     let probe = tokio::spawn(probe_readiness(app.clone()));
@@ -311,7 +329,6 @@ mod tests {
         assert!(
             parse_listen("0.0.0.0:8390")
                 .unwrap_err()
-                .0
                 .contains("loopback only")
         );
         assert!(parse_listen("10.0.0.4:8390").is_err());
