@@ -19,3 +19,7 @@ mod faults;
 
 #[path = "serve/config.rs"]
 mod config;
+
+#[cfg(unix)]
+#[path = "serve/socket.rs"]
+mod socket;

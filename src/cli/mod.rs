@@ -151,6 +151,7 @@ enum Command {
     ///     --allow-tenant contoso.onmicrosoft.com
     ///   ficx serve --config /etc/ficx/serve.toml --log-format json   # the flag beats the file
     ///   ficx serve --listen 127.0.0.1:0 --allow-tenant T1,T2 --secret-file /run/secrets/ficx
+    ///   ficx serve --unix-socket /run/ficx/serve.sock --allow-tenant T1   # no TCP listener
     ///   ficx serve --allow-any-tenant --rate-limit 20 --log-format json
     ///   IDENTITY_ENDPOINT=http://127.0.0.1:8390/tenants/contoso.onmicrosoft.com/msi/token \
     ///     IDENTITY_HEADER="$SECRET" python app.py

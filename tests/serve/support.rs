@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,8 +13,10 @@ use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, default
 pub struct Served {
     pub emu: EmulatorHandle,
     pub child: Child,
-    /// `FICX_SERVE_URL` as printed.
+    /// `FICX_SERVE_URL` as printed (empty when serving only on a Unix socket).
     pub url: String,
+    /// `FICX_SERVE_SOCKET` as printed.
+    pub socket: Option<PathBuf>,
     /// `IDENTITY_ENDPOINT` as printed (first allowed tenant).
     pub identity_endpoint: Option<String>,
     /// The generated secret as printed (`IDENTITY_HEADER`).
@@ -154,18 +157,21 @@ impl Served {
                 .find_map(|l| l.strip_prefix(&format!("export {name}=")))
                 .map(unquote)
         };
-        let Some(url) = get("FICX_SERVE_URL") else {
+        let url = get("FICX_SERVE_URL");
+        let socket = get("FICX_SERVE_SOCKET").map(PathBuf::from);
+        if url.is_none() && socket.is_none() {
             let _ = child.kill();
             panic!(
-                "ficx serve printed no URL: {lines:?}\nstderr: {}",
+                "ficx serve printed no URL and no socket: {lines:?}\nstderr: {}",
                 stderr.lock().unwrap()
             );
-        };
+        }
         let s = Self {
+            url: url.unwrap_or_default(),
+            socket,
             identity_endpoint: get("IDENTITY_ENDPOINT"),
             secret: get("IDENTITY_HEADER"),
             stdout: lines,
-            url,
             emu,
             child,
             stderr,
@@ -179,9 +185,16 @@ impl Served {
 
     async fn wait_ready(&self) {
         for _ in 0..600 {
-            if let Ok(r) = self.http.get(format!("{}/readyz", self.url)).send().await
-                && r.status() == 200
-            {
+            let ready = match (&self.socket, self.url.is_empty()) {
+                (Some(socket), true) => unix_get(socket, "/readyz", None).await.0 == 200,
+                _ => self
+                    .http
+                    .get(format!("{}/readyz", self.url))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200),
+            };
+            if ready {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -259,4 +272,33 @@ pub fn assert_clean(stderr: &str, secret: &str) {
 pub async fn json(r: reqwest::Response) -> serde_json::Value {
     let text = r.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// GET `path` over the Unix socket as a raw HTTP/1.1 request (`secret` = None sends no header):
+/// the status and the body.
+pub async fn unix_get(socket: &Path, path: &str, secret: Option<&str>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::UnixStream::connect(socket)
+        .await
+        .expect("the Unix socket accepts");
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    if let Some(s) = secret {
+        request.push_str(&format!("X-IDENTITY-HEADER: {s}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).expect("a UTF-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {head}"));
+    assert!(
+        head.to_ascii_lowercase().contains("content-length:"),
+        "a complete body, not chunks: {head}"
+    );
+    (status, body.to_owned())
 }

@@ -30,6 +30,7 @@ pub(crate) const SECRET_ENV: &str = "FICX_SERVE_SECRET";
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfigFile {
     listen: Option<Spanned<String>>,
+    unix_socket: Option<PathBuf>,
     allow_tenant: Option<Vec<Spanned<String>>>,
     allow_any_tenant: Option<Spanned<bool>>,
     secret_file: Option<PathBuf>,
@@ -247,6 +248,7 @@ impl Checked {
         let text = |s: Option<Spanned<String>>| s.map(Spanned::into_inner);
 
         fill(&mut a.listen, text(f.listen));
+        fill(&mut a.unix_socket, path(f.unix_socket));
         // The allow-list is one setting: a flag or variable naming tenants replaces the file's.
         if a.allow_tenants.is_empty() && !a.allow_any_tenant {
             a.allow_tenants = f
@@ -328,7 +330,7 @@ mod tests {
         let checked = a
             .check(&Env::from_vars::<&str, &str>([]))
             .expect("the sample is a working configuration");
-        assert!(checked.listen.ip().is_loopback());
+        assert!(checked.listen.is_some_and(|l| l.ip().is_loopback()));
         assert_eq!(
             a.secret_file.as_deref(),
             Some(Path::new("/run/secrets/ficx-serve"))

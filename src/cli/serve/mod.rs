@@ -7,18 +7,20 @@
 //!
 //! This file: the flags, their validation into [`ServeConfig`] before any I/O, start-up (secret,
 //! bind, the printed environment, the readiness probe) and shutdown. The `--config` file:
-//! `config.rs`; requests: `routes.rs`; connections: `listener.rs`; limits and the secret:
-//! `limits.rs`; `/metrics`: `metrics.rs`.
+//! `config.rs`; requests: `routes.rs`; connections: `listener.rs`; the Unix socket:
+//! `unix_socket.rs`; limits and the secret: `limits.rs`; `/metrics`: `metrics.rs`.
 
 mod config;
 mod limits;
 mod listener;
 mod metrics;
 mod routes;
+#[cfg(unix)]
+mod unix_socket;
 
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,6 +63,11 @@ pub(crate) struct ServeArgs {
     /// 127.0.0.1:8390).
     #[arg(long, env = "FICX_SERVE_LISTEN", value_name = "ADDR")]
     pub(crate) listen: Option<String>,
+    /// Also (or, without an explicit --listen, only) serve on this Unix socket, created with
+    /// mode 0600; a stale socket there is replaced, anything else refused; removed on shutdown.
+    /// The secret header is still required (env FICX_SERVE_UNIX_SOCKET).
+    #[arg(long, env = "FICX_SERVE_UNIX_SOCKET", value_name = "PATH")]
+    pub(crate) unix_socket: Option<PathBuf>,
     /// A tenant (GUID or verified domain) clients may ask for; repeat or comma-separate. Clients
     /// must name it as it is written here (env FICX_SERVE_ALLOW_TENANT).
     #[arg(
@@ -99,7 +106,9 @@ pub(crate) struct ServeArgs {
 /// The flags, checked (no I/O yet).
 #[derive(Debug)]
 pub(crate) struct ServeConfig {
-    pub(crate) listen: SocketAddr,
+    /// The TCP address; `None` with a Unix socket and no explicit `--listen`.
+    pub(crate) listen: Option<SocketAddr>,
+    pub(crate) unix_socket: Option<PathBuf>,
     pub(crate) allow: Allow,
     pub(crate) client_id: ClientId,
     pub(crate) identity: ManagedIdentity,
@@ -139,8 +148,17 @@ impl ServeArgs {
     }
 
     pub(crate) fn check(&self, env: &Env) -> anyhow::Result<ServeConfig> {
-        let listen = parse_listen(self.listen.as_deref().unwrap_or(DEFAULT_LISTEN))
-            .map_err(|m| Usage(format!("--listen {m}")))?;
+        // A Unix socket replaces the default TCP address; an explicit --listen adds it back.
+        let listen = match (&self.listen, &self.unix_socket) {
+            (None, Some(_)) => None,
+            (l, _) => Some(
+                parse_listen(l.as_deref().unwrap_or(DEFAULT_LISTEN))
+                    .map_err(|m| Usage(format!("--listen {m}")))?,
+            ),
+        };
+        if cfg!(not(unix)) && self.unix_socket.is_some() {
+            return Err(Usage("--unix-socket needs a Unix system".into()).into());
+        }
         let allow = match (self.allow_any_tenant, self.allow_tenants.is_empty()) {
             (true, true) => Allow::Any,
             (true, false) => {
@@ -171,8 +189,16 @@ impl ServeArgs {
         let client_id = ClientId::new(client_id).map_err(|e| Usage(format!("--client-id: {e}")))?;
         let identity = self.mi.identity(env)?;
         self.conn.cloud()?;
+        // Absolute, so the printed FICX_SERVE_SOCKET works from any directory.
+        let unix_socket = self
+            .unix_socket
+            .as_deref()
+            .map(std::path::absolute)
+            .transpose()
+            .map_err(|e| Usage(format!("--unix-socket: {e}")))?;
         Ok(ServeConfig {
             listen,
+            unix_socket,
             allow,
             client_id,
             identity,
@@ -211,33 +237,52 @@ fn shell_quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', r"'\''"))
 }
 
-/// What a client needs, printed once on stdout.
-fn print_env(base: &str, allow: &Allow, secret: Option<&SecretString>) -> std::io::Result<()> {
+/// What a client needs, printed once on stdout: the TCP base URL (`None` when serving only on a
+/// Unix socket), the socket, and the secret when it was generated here.
+fn print_env(
+    base: Option<&str>,
+    socket: Option<&Path>,
+    allow: &Allow,
+    secret: Option<&SecretString>,
+) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "# ficx serve: App Service-compatible managed-identity endpoints, one per tenant"
     )?;
-    writeln!(out, "export FICX_SERVE_URL={}", shell_quote(base))?;
-    match allow {
-        Allow::List(tenants) => {
-            let first = &tenants[0];
-            writeln!(
-                out,
-                "export IDENTITY_ENDPOINT={}",
-                shell_quote(&format!("{base}/tenants/{first}/msi/token"))
-            )?;
-            for t in &tenants[1..] {
+    if let Some(base) = base {
+        writeln!(out, "export FICX_SERVE_URL={}", shell_quote(base))?;
+        match allow {
+            Allow::List(tenants) => {
+                let first = &tenants[0];
                 writeln!(
                     out,
-                    "#   tenant {t}: IDENTITY_ENDPOINT={base}/tenants/{t}/msi/token"
+                    "export IDENTITY_ENDPOINT={}",
+                    shell_quote(&format!("{base}/tenants/{first}/msi/token"))
                 )?;
+                for t in &tenants[1..] {
+                    writeln!(
+                        out,
+                        "#   tenant {t}: IDENTITY_ENDPOINT={base}/tenants/{t}/msi/token"
+                    )?;
+                }
             }
+            Allow::Any => writeln!(
+                out,
+                "#   any tenant: IDENTITY_ENDPOINT={base}/tenants/<tenant>/msi/token"
+            )?,
         }
-        Allow::Any => writeln!(
+    }
+    if let Some(socket) = socket {
+        writeln!(
             out,
-            "#   any tenant: IDENTITY_ENDPOINT={base}/tenants/<tenant>/msi/token"
-        )?,
+            "export FICX_SERVE_SOCKET={}",
+            shell_quote(&socket.display().to_string())
+        )?;
+        writeln!(
+            out,
+            "#   over the socket: curl --unix-socket \"$FICX_SERVE_SOCKET\" -H 'X-IDENTITY-HEADER: <secret>' 'http://localhost/v1/token?tenant=<tenant>&scope=<scope>'"
+        )?;
     }
     match secret {
         // The one place the server prints its secret: it generated it, and this is the only way
@@ -287,12 +332,34 @@ pub(crate) async fn run(a: ServeArgs) -> anyhow::Result<()> {
     let b = args::builder(&c.client_id, &c.identity, &a.mi, &a.conn, &env, None)?;
     let b = a.store.apply(b, &env)?;
     let exchanger = args::build(b)?;
-    let tcp = tokio::net::TcpListener::bind(c.listen)
-        .await
-        .with_context(|| format!("binding {}", c.listen))?;
-    let bound = tcp.local_addr().context("reading the bound address")?;
-    let base = format!("http://{bound}");
-    print_env(&base, &c.allow, generated.then_some(&secret))?;
+    let mut listeners = listener::Listeners::default();
+    if let Some(addr) = c.listen {
+        let tcp = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        listeners.tcp = Some(tcp);
+    }
+    let bound = match &listeners.tcp {
+        Some(t) => Some(t.local_addr().context("reading the bound address")?),
+        None => None,
+    };
+    // Removes the socket file when dropped: after the drain below, or on an early return.
+    #[cfg(unix)]
+    let socket_file = match &c.unix_socket {
+        Some(path) => {
+            let (l, file) = unix_socket::bind(path)?;
+            listeners.unix = Some(l);
+            Some(file)
+        }
+        None => None,
+    };
+    let base = bound.map(|b| format!("http://{b}"));
+    print_env(
+        base.as_deref(),
+        c.unix_socket.as_deref(),
+        &c.allow,
+        generated.then_some(&secret),
+    )?;
 
     let app = Arc::new(App {
         exchanger,
@@ -305,14 +372,17 @@ pub(crate) async fn run(a: ServeArgs) -> anyhow::Result<()> {
         deadline: a.conn.deadline(),
     });
     tracing::info!(
-        listen = %bound,
+        listen = bound.map(|b| b.to_string()),
+        unix_socket = c.unix_socket.as_ref().map(|p| p.display().to_string()),
         tenants = ?match &app.allow { Allow::Any => vec!["*".to_owned()], Allow::List(l) => l.iter().map(|t| t.to_string()).collect() },
         rate_limit,
         "ficx serve listening"
     );
     let probe = tokio::spawn(probe_readiness(app.clone()));
-    listener::serve(tcp, app, super::emulate::wait_for_shutdown()).await;
+    listener::serve(listeners, app, super::emulate::wait_for_shutdown()).await;
     probe.abort();
+    #[cfg(unix)]
+    drop(socket_file);
     tracing::info!("stopped");
     Ok(())
 }
@@ -334,5 +404,33 @@ mod tests {
         assert!(parse_listen("10.0.0.4:8390").is_err());
         assert!(parse_listen("[::]:8390").is_err());
         assert!(parse_listen("example.com:80").is_err());
+    }
+
+    #[test]
+    fn a_unix_socket_replaces_the_default_listener_not_an_explicit_one() {
+        use clap::Parser;
+        let env = Env::from_vars::<&str, &str>([]);
+        let check = |extra: &[&str]| {
+            let mut argv = vec![
+                "ficx",
+                "serve",
+                "--allow-any-tenant",
+                "--client-id",
+                "c1c1c1c1-0000-4000-8000-000000000001",
+            ];
+            argv.extend(extra);
+            match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+                crate::cli::Command::Serve(a) => a.check(&env).unwrap(),
+                _ => unreachable!(),
+            }
+        };
+        let c = check(&[]);
+        assert_eq!(c.listen.unwrap().to_string(), DEFAULT_LISTEN);
+        assert!(c.unix_socket.is_none());
+        let c = check(&["--unix-socket", "serve.sock"]);
+        assert!(c.listen.is_none(), "the socket alone");
+        assert!(c.unix_socket.unwrap().is_absolute());
+        let c = check(&["--unix-socket", "/run/ficx.sock", "--listen", "127.0.0.1:0"]);
+        assert_eq!(c.listen.unwrap().port(), 0, "both");
     }
 }
