@@ -6,14 +6,9 @@ use std::path::Path;
 use ficx::emulator::{Endpoint, defaults as d};
 use serde_json::Value;
 
-use crate::support::{Served, assert_clean, emulator, env, json, run_to_end};
+use crate::support::{Served, app_service, assert_clean, emulator, env, json, run_to_end};
 
-const GRAPH: &str = "https://graph.microsoft.com";
 const SECRET: &str = "a-secret-from-a-file-0123456789";
-
-fn app_service(tenant: &str) -> String {
-    format!("/tenants/{tenant}/msi/token?api-version=2019-08-01&resource={GRAPH}")
-}
 
 fn toml_string(p: &Path) -> String {
     format!("{:?}", p.display().to_string())

@@ -5,13 +5,7 @@
 use ficx::emulator::{Endpoint, Fault, RetryAfter, Times, defaults as d};
 use serde_json::Value;
 
-use crate::support::{Served, assert_clean, emulator, emulator_with, json, metric};
-
-const GRAPH: &str = "https://graph.microsoft.com";
-
-fn app_service(tenant: &str) -> String {
-    format!("/tenants/{tenant}/msi/token?api-version=2019-08-01&resource={GRAPH}")
-}
+use crate::support::{Served, app_service, assert_clean, emulator, emulator_with, json, metric};
 
 fn status(code: u16, retry_after_secs: Option<u64>) -> Fault {
     Fault::Status {

@@ -8,13 +8,9 @@ use std::path::Path;
 use ficx::emulator::{Endpoint, defaults as d};
 use serde_json::Value;
 
-use crate::support::{Served, assert_clean, emulator, env, run_to_end, unix_get};
-
-const GRAPH: &str = "https://graph.microsoft.com";
-
-fn v1_token(tenant: &str) -> String {
-    format!("/v1/token?tenant={tenant}&scope={GRAPH}/.default")
-}
+use crate::support::{
+    Served, app_service, assert_clean, emulator, env, run_to_end, unix_get, v1_token,
+};
 
 fn assert_socket_0600(path: &Path) {
     let m = std::fs::symlink_metadata(path).expect("the socket exists");
@@ -57,15 +53,7 @@ async fn only_a_unix_socket_serves_tokens_with_the_secret_and_is_removed_on_shut
     assert_eq!(claims.claims["tid"], d::CONTOSO_TENANT_ID);
     assert_eq!(claims.claims["appid"], d::APP_CLIENT_ID);
     // The App Service route too.
-    let (status, _) = unix_get(
-        &path,
-        &format!(
-            "/tenants/{}/msi/token?api-version=2019-08-01&resource={GRAPH}",
-            d::CONTOSO_TENANT_DOMAIN
-        ),
-        Some(&secret),
-    )
-    .await;
+    let (status, _) = unix_get(&path, &app_service(d::CONTOSO_TENANT_DOMAIN), Some(&secret)).await;
     assert_eq!(status, 200);
     assert_eq!(s.emu.log().count(Endpoint::Token), 1);
 

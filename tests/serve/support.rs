@@ -10,6 +10,19 @@ use std::time::Duration;
 
 use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, defaults};
 
+/// The resource the tests ask for.
+pub const GRAPH: &str = "https://graph.microsoft.com";
+
+/// The App Service route for `tenant` and [`GRAPH`].
+pub fn app_service(tenant: &str) -> String {
+    format!("/tenants/{tenant}/msi/token?api-version=2019-08-01&resource={GRAPH}")
+}
+
+/// The `/v1/token` route for `tenant` and [`GRAPH`].
+pub fn v1_token(tenant: &str) -> String {
+    format!("/v1/token?tenant={tenant}&scope={GRAPH}/.default")
+}
+
 pub struct Served {
     pub emu: EmulatorHandle,
     pub child: Child,
