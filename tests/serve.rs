@@ -13,3 +13,13 @@ mod startup;
 
 #[path = "serve/python.rs"]
 mod python;
+
+#[path = "serve/faults.rs"]
+mod faults;
+
+#[path = "serve/config.rs"]
+mod config;
+
+#[cfg(unix)]
+#[path = "serve/socket.rs"]
+mod socket;

@@ -123,7 +123,22 @@ fn usage(e: ficx::Error) -> anyhow::Error {
     Usage(e.to_string()).into()
 }
 
+/// The variables naming a user-assigned identity, read when no `--mi-*` flag is given.
+pub(crate) const MI_SELECTOR_ENV: [&str; 3] = [
+    "FICX_MI_CLIENT_ID",
+    "FICX_MI_OBJECT_ID",
+    "FICX_MI_RESOURCE_ID",
+];
+
 impl MiArgs {
+    /// True when a `--mi-*` flag or a `FICX_MI_*` variable names the identity.
+    pub(crate) fn selector_given(&self, env: &Env) -> bool {
+        self.mi_client_id.is_some()
+            || self.mi_object_id.is_some()
+            || self.mi_resource_id.is_some()
+            || MI_SELECTOR_ENV.iter().any(|v| env.var(v).is_some())
+    }
+
     /// The selector: flags first, then FICX_MI_* variables; more than one is an error.
     pub(crate) fn identity(&self, env: &Env) -> anyhow::Result<ManagedIdentity> {
         let flags = [
@@ -136,14 +151,10 @@ impl MiArgs {
             .filter_map(|(n, v)| v.as_ref().map(|v| (*n, v.clone())))
             .collect();
         let given = if given.is_empty() {
-            [
-                ("FICX_MI_CLIENT_ID", "FICX_MI_CLIENT_ID"),
-                ("FICX_MI_OBJECT_ID", "FICX_MI_OBJECT_ID"),
-                ("FICX_MI_RESOURCE_ID", "FICX_MI_RESOURCE_ID"),
-            ]
-            .iter()
-            .filter_map(|(n, var)| env.var(var).map(|v| (*n, v)))
-            .collect()
+            MI_SELECTOR_ENV
+                .iter()
+                .filter_map(|var| env.var(var).map(|v| (*var, v)))
+                .collect()
         } else {
             given
         };

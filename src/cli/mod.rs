@@ -142,10 +142,16 @@ enum Command {
     /// it), then serves until Ctrl-C or SIGTERM. Loopback only; every token call needs the secret;
     /// only --allow-tenant tenants are served; a global rate limit answers 429. Never logs a token.
     ///
+    /// Settings: a flag beats its environment variable (FICX_*), which beats the --config file,
+    /// which beats the default. The file (TOML) has one key per flag, the long name with _ for -
+    /// (docs/serve.example.toml); it holds no secrets (secret_file, not secret).
+    ///
     /// Examples:
     ///   ficx serve --client-id <app> --mi-client-id <uami> \
     ///     --allow-tenant contoso.onmicrosoft.com
+    ///   ficx serve --config /etc/ficx/serve.toml --log-format json   # the flag beats the file
     ///   ficx serve --listen 127.0.0.1:0 --allow-tenant T1,T2 --secret-file /run/secrets/ficx
+    ///   ficx serve --unix-socket /run/ficx/serve.sock --allow-tenant T1   # no TCP listener
     ///   ficx serve --allow-any-tenant --rate-limit 20 --log-format json
     ///   IDENTITY_ENDPOINT=http://127.0.0.1:8390/tenants/contoso.onmicrosoft.com/msi/token \
     ///     IDENTITY_HEADER="$SECRET" python app.py
@@ -183,8 +189,15 @@ pub(crate) fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
+    // The settings file is read before logging starts: it may choose the log format.
+    let mut cli = cli;
+    if let Command::Serve(a) = &mut cli.command
+        && let Err(e) = a.apply_config(&ficx::Env::process())
+    {
+        return exit::report(&e);
+    }
     let (base, json) = match &cli.command {
-        Command::Serve(a) => ("ficx=info", a.log_format == serve::LogFormat::Json),
+        Command::Serve(a) => ("ficx=info", a.log_format == Some(serve::LogFormat::Json)),
         _ => ("warn", false),
     };
     log::init(cli.verbose, base, json);

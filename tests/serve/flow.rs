@@ -139,6 +139,7 @@ async fn app_service_and_v1_routes_serve_cached_tokens_and_refuse_the_rest() {
     let body: Value = json(r).await;
     refused(400, body.clone());
     assert_eq!(body["aadsts"], 700016, "{body}");
+    assert_eq!(body["leg"], "exchange", "{body}");
     assert!(
         body["message"].as_str().unwrap().contains("AADSTS700016"),
         "{body}"
@@ -160,7 +161,7 @@ async fn app_service_and_v1_routes_serve_cached_tokens_and_refuse_the_rest() {
     assert_eq!(
         metric(
             &m,
-            "ficx_serve_token_failures_total{status=\"400\",aadsts=\"700016\"}"
+            "ficx_serve_token_failures_total{status=\"400\",leg=\"exchange\",aadsts=\"700016\"}"
         ),
         1.0,
         "{m}"

@@ -3,17 +3,33 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, defaults};
 
+/// The resource the tests ask for.
+pub const GRAPH: &str = "https://graph.microsoft.com";
+
+/// The App Service route for `tenant` and [`GRAPH`].
+pub fn app_service(tenant: &str) -> String {
+    format!("/tenants/{tenant}/msi/token?api-version=2019-08-01&resource={GRAPH}")
+}
+
+/// The `/v1/token` route for `tenant` and [`GRAPH`].
+pub fn v1_token(tenant: &str) -> String {
+    format!("/v1/token?tenant={tenant}&scope={GRAPH}/.default")
+}
+
 pub struct Served {
     pub emu: EmulatorHandle,
     pub child: Child,
-    /// `FICX_SERVE_URL` as printed.
+    /// `FICX_SERVE_URL` as printed (empty when serving only on a Unix socket).
     pub url: String,
+    /// `FICX_SERVE_SOCKET` as printed.
+    pub socket: Option<PathBuf>,
     /// `IDENTITY_ENDPOINT` as printed (first allowed tenant).
     pub identity_endpoint: Option<String>,
     /// The generated secret as printed (`IDENTITY_HEADER`).
@@ -33,8 +49,14 @@ pub fn http() -> reqwest::Client {
 }
 
 pub async fn emulator() -> EmulatorHandle {
+    emulator_with(|_| {}).await
+}
+
+/// The default directory, changed by `f` before the emulator starts.
+pub async fn emulator_with(f: impl FnOnce(&mut EmulatorConfig)) -> EmulatorHandle {
     let mut config = EmulatorConfig::default_config();
     config.signing_key_pem = Some(include_str!("../emulator/test_key.pem").to_owned());
+    f(&mut config);
     Emulator::builder(config).start().await.expect("emulator")
 }
 
@@ -77,12 +99,33 @@ impl Served {
     }
 
     pub async fn start_env(args: &[&str], extra_env: Vec<(String, String)>) -> Self {
-        let emu = emulator().await;
+        Self::launch(emulator().await, args, extra_env, true).await
+    }
+
+    /// Start `ficx serve --listen 127.0.0.1:0 <args>` against `emu` (faults may already be
+    /// armed), waiting for `/readyz` only when `wait_ready`.
+    pub async fn launch(
+        emu: EmulatorHandle,
+        args: &[&str],
+        extra_env: Vec<(String, String)>,
+        wait_ready: bool,
+    ) -> Self {
         let mut env = env(&emu);
         env.extend(extra_env);
+        let mut all = vec!["--listen", "127.0.0.1:0"];
+        all.extend(args);
+        Self::spawn(emu, &all, env, wait_ready).await
+    }
+
+    /// Start `ficx serve <args>` with exactly `env` (nothing added).
+    pub async fn spawn(
+        emu: EmulatorHandle,
+        args: &[&str],
+        env: Vec<(String, String)>,
+        wait_ready: bool,
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ficx"))
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env_clear()
             .envs(env)
@@ -127,32 +170,44 @@ impl Served {
                 .find_map(|l| l.strip_prefix(&format!("export {name}=")))
                 .map(unquote)
         };
-        let Some(url) = get("FICX_SERVE_URL") else {
+        let url = get("FICX_SERVE_URL");
+        let socket = get("FICX_SERVE_SOCKET").map(PathBuf::from);
+        if url.is_none() && socket.is_none() {
             let _ = child.kill();
             panic!(
-                "ficx serve printed no URL: {lines:?}\nstderr: {}",
+                "ficx serve printed no URL and no socket: {lines:?}\nstderr: {}",
                 stderr.lock().unwrap()
             );
-        };
+        }
         let s = Self {
+            url: url.unwrap_or_default(),
+            socket,
             identity_endpoint: get("IDENTITY_ENDPOINT"),
             secret: get("IDENTITY_HEADER"),
             stdout: lines,
-            url,
             emu,
             child,
             stderr,
             http: http(),
         };
-        s.wait_ready().await;
+        if wait_ready {
+            s.wait_ready().await;
+        }
         s
     }
 
     async fn wait_ready(&self) {
         for _ in 0..600 {
-            if let Ok(r) = self.http.get(format!("{}/readyz", self.url)).send().await
-                && r.status() == 200
-            {
+            let ready = match (&self.socket, self.url.is_empty()) {
+                (Some(socket), true) => unix_get(socket, "/readyz", None).await.0 == 200,
+                _ => self
+                    .http
+                    .get(format!("{}/readyz", self.url))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200),
+            };
+            if ready {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -230,4 +285,33 @@ pub fn assert_clean(stderr: &str, secret: &str) {
 pub async fn json(r: reqwest::Response) -> serde_json::Value {
     let text = r.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// GET `path` over the Unix socket as a raw HTTP/1.1 request (`secret` = None sends no header):
+/// the status and the body.
+pub async fn unix_get(socket: &Path, path: &str, secret: Option<&str>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::UnixStream::connect(socket)
+        .await
+        .expect("the Unix socket accepts");
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    if let Some(s) = secret {
+        request.push_str(&format!("X-IDENTITY-HEADER: {s}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).expect("a UTF-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {head}"));
+    assert!(
+        head.to_ascii_lowercase().contains("content-length:"),
+        "a complete body, not chunks: {head}"
+    );
+    (status, body.to_owned())
 }

@@ -1,6 +1,6 @@
-//! The accept loop: a tokio `TcpListener` on loopback, hyper HTTP/1.1 per connection with a
-//! bounded request head and a header-read timeout, a cap on open connections, the access log,
-//! and a graceful shutdown that stops accepting and lets requests in flight finish.
+//! The accept loop: loopback TCP, a Unix socket, or both; hyper HTTP/1.1 per connection with a
+//! bounded request head and a header-read timeout, a cap on open connections (over both), the
+//! access log, and a graceful shutdown that stops accepting and lets requests in flight finish.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -10,13 +10,56 @@ use std::time::Duration;
 use hyper::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::limits::MAX_HEAD_BYTES;
 use super::routes::{self, App, Note, Route};
+
+/// What the server accepts connections on (at least one of them).
+#[derive(Debug, Default)]
+pub(crate) struct Listeners {
+    /// `--listen`.
+    pub(crate) tcp: Option<TcpListener>,
+    /// `--unix-socket`.
+    #[cfg(unix)]
+    pub(crate) unix: Option<tokio::net::UnixListener>,
+}
+
+/// An accepted connection.
+enum Accepted {
+    Tcp(TcpStream),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+}
+
+impl Listeners {
+    /// The next connection on either listener.
+    async fn accept(&self) -> std::io::Result<Accepted> {
+        let tcp = async {
+            match &self.tcp {
+                Some(l) => l.accept().await.map(|(s, _)| Accepted::Tcp(s)),
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(unix)]
+        let unix = async {
+            match &self.unix {
+                Some(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let unix = std::future::pending();
+        tokio::select! {
+            r = tcp => r,
+            r = unix => r,
+        }
+    }
+}
 
 /// Open connections at most; more wait in the kernel's backlog.
 pub(crate) const MAX_CONNECTIONS: usize = 512;
@@ -26,7 +69,7 @@ pub(crate) const HEADER_READ_TIMEOUT_SECS: u64 = 10;
 pub(crate) const DRAIN_SECS: u64 = 10;
 
 /// Serve until `shutdown` resolves, then drain.
-pub(crate) async fn serve(tcp: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(listeners: Listeners, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut conns = JoinSet::new();
@@ -40,21 +83,27 @@ pub(crate) async fn serve(tcp: TcpListener, app: Arc<App>, shutdown: impl Future
         let Ok(permit) = permit else { break };
         let accepted = tokio::select! {
             _ = &mut shutdown => break,
-            r = tcp.accept() => r,
+            r = listeners.accept() => r,
         };
-        let Ok((stream, _)) = accepted else {
+        let Ok(stream) = accepted else {
             // Out of file descriptors and the like: back off instead of spinning.
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        let _ = stream.set_nodelay(true);
         let (app, stop) = (app.clone(), stop_rx.clone());
         conns.spawn(async move {
-            connection(stream, app, stop).await;
+            match stream {
+                Accepted::Tcp(s) => {
+                    let _ = s.set_nodelay(true);
+                    connection(s, app, stop).await;
+                }
+                #[cfg(unix)]
+                Accepted::Unix(s) => connection(s, app, stop).await,
+            }
             drop(permit);
         });
     }
-    drop(tcp);
+    drop(listeners);
     tracing::info!(
         open = conns.len(),
         "shutting down: no new connections, draining"
@@ -73,7 +122,10 @@ pub(crate) async fn serve(tcp: TcpListener, app: Arc<App>, shutdown: impl Future
     }
 }
 
-async fn connection(stream: tokio::net::TcpStream, app: Arc<App>, mut stop: watch::Receiver<bool>) {
+async fn connection<S>(stream: S, app: Arc<App>, mut stop: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(handle(&app, req).await) }

@@ -34,13 +34,16 @@ impl Histogram {
     }
 }
 
+/// The labels of `ficx_serve_token_failures_total`: HTTP status, failing leg, first AADSTS code.
+type FailureLabels = (u16, &'static str, Option<u32>);
+
 /// Everything `/metrics` shows besides the exchanger's own [`ExchangerStats`].
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     latency: Mutex<BTreeMap<&'static str, Histogram>>,
-    /// (HTTP status, first AADSTS code) of failed token requests.
-    failures: Mutex<BTreeMap<(u16, Option<u32>), u64>>,
+    /// (HTTP status, failing leg, first AADSTS code) of failed token requests.
+    failures: Mutex<BTreeMap<FailureLabels, u64>>,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
     rate_limited: AtomicU64,
@@ -72,9 +75,12 @@ impl Metrics {
         self.rate_limited.fetch_add(1, Relaxed);
     }
 
-    /// A token request that failed after it reached the exchanger.
-    pub(crate) fn failure(&self, status: u16, aadsts: Option<u32>) {
-        *lock(&self.failures).entry((status, aadsts)).or_default() += 1;
+    /// A token request that failed after it reached the exchanger, on `leg`
+    /// ([`super::routes::leg_name`]).
+    pub(crate) fn failure(&self, status: u16, leg: &'static str, aadsts: Option<u32>) {
+        *lock(&self.failures)
+            .entry((status, leg, aadsts))
+            .or_default() += 1;
     }
 
     /// The Prometheus text exposition.
@@ -170,13 +176,13 @@ impl Metrics {
             &mut o,
             "ficx_serve_token_failures_total",
             "counter",
-            "Failed token requests by HTTP status and first AADSTS code (\"none\" when Entra gave none).",
+            "Failed token requests by HTTP status, failing leg (managed_identity, exchange) and first AADSTS code (\"none\" when Entra gave none).",
         );
-        for ((status, code), n) in lock(&self.failures).iter() {
+        for ((status, leg, code), n) in lock(&self.failures).iter() {
             let code = code.map_or_else(|| "none".to_owned(), |c| c.to_string());
             let _ = writeln!(
                 o,
-                "ficx_serve_token_failures_total{{status=\"{status}\",aadsts=\"{code}\"}} {n}"
+                "ficx_serve_token_failures_total{{status=\"{status}\",leg=\"{leg}\",aadsts=\"{code}\"}} {n}"
             );
         }
 
@@ -231,8 +237,8 @@ mod tests {
         m.request("app_service", 403, Duration::from_micros(100));
         m.cache_hit();
         m.cache_miss();
-        m.failure(400, Some(700016));
-        m.failure(503, None);
+        m.failure(400, "exchange", Some(700016));
+        m.failure(503, "managed_identity", None);
         let text = m.render(&ExchangerStats::default(), true);
         assert!(
             text.contains("ficx_serve_requests_total{route=\"app_service\",status=\"200\"} 2"),
@@ -249,10 +255,12 @@ mod tests {
             "ficx_serve_request_duration_seconds_bucket{route=\"app_service\",le=\"+Inf\"} 3"
         ));
         assert!(text.contains("ficx_serve_cache_hits_total 1"));
-        assert!(
-            text.contains("ficx_serve_token_failures_total{status=\"400\",aadsts=\"700016\"} 1")
-        );
-        assert!(text.contains("ficx_serve_token_failures_total{status=\"503\",aadsts=\"none\"} 1"));
+        assert!(text.contains(
+            "ficx_serve_token_failures_total{status=\"400\",leg=\"exchange\",aadsts=\"700016\"} 1"
+        ));
+        assert!(text.contains(
+            "ficx_serve_token_failures_total{status=\"503\",leg=\"managed_identity\",aadsts=\"none\"} 1"
+        ));
         assert!(text.contains("ficx_serve_ready 1"));
     }
 }

@@ -138,6 +138,8 @@ struct Refusal {
     message: String,
     retry_after: Option<Duration>,
     aadsts: Option<u32>,
+    /// Which leg failed ([`leg_name`]), when the failure came from the exchanger.
+    leg: Option<&'static str>,
 }
 
 impl Refusal {
@@ -147,7 +149,18 @@ impl Refusal {
             message: message.into(),
             retry_after: None,
             aadsts: None,
+            leg: None,
         }
+    }
+}
+
+/// The `leg` of an error body and of the failure metric: `managed_identity` (the MI token, or
+/// the assertion source), `exchange` (Entra's token endpoint), `none` (neither, e.g. the store).
+pub(crate) fn leg_name(leg: Option<ficx::Leg>) -> &'static str {
+    match leg {
+        Some(ficx::Leg::ManagedIdentity) => "managed_identity",
+        Some(ficx::Leg::Exchange) => "exchange",
+        _ => "none",
     }
 }
 
@@ -332,11 +345,13 @@ async fn token_request<B>(
         Err(e) => {
             let r = refusal_for(&e);
             note.aadsts = r.aadsts;
-            app.metrics.failure(r.status.as_u16(), r.aadsts);
+            app.metrics
+                .failure(r.status.as_u16(), r.leg.unwrap_or("none"), r.aadsts);
             tracing::warn!(
                 tenant = tenant.as_str(),
                 scope = scope.as_str(),
                 status = r.status.as_u16(),
+                leg = r.leg,
                 aadsts = ?r.aadsts,
                 error = %e,
                 "token request failed"
@@ -383,6 +398,7 @@ fn refusal_for(e: &Error) -> Refusal {
         message,
         retry_after,
         aadsts: e.aadsts(),
+        leg: Some(leg_name(e.leg())),
     }
 }
 
@@ -443,14 +459,17 @@ fn token_response(tenant: &TenantId, scope: &Scope, t: &AccessToken) -> Response
     )
 }
 
-/// App Service's error shape: `{"statusCode", "message", "correlationId"}` (plus `aadsts`
-/// when Entra named a code).
+/// App Service's error shape: `{"statusCode", "message", "correlationId"}`, plus `leg` when
+/// the exchanger failed and `aadsts` when Entra named a code.
 fn error(r: Refusal) -> Response<Body> {
     let mut body = json!({
         "statusCode": r.status.as_u16(),
         "message": r.message,
         "correlationId": uuid::Uuid::new_v4().to_string(),
     });
+    if let Some(leg) = r.leg {
+        body["leg"] = json!(leg);
+    }
     if let Some(code) = r.aadsts {
         body["aadsts"] = json!(code);
     }
