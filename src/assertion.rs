@@ -136,6 +136,21 @@ impl ManagedIdentitySource {
             .await
     }
 
+    /// Number of MI fetches that failed so far (after retries).
+    ///
+    /// ```
+    /// # fn check(source: &ficx::assertion::ManagedIdentitySource) {
+    /// assert!(source.failed_fetch_count() <= source.fetch_count());
+    /// # }
+    /// ```
+    pub fn failed_fetch_count(&self) -> u64 {
+        self.inner
+            .cache
+            .stats
+            .failed_fetches
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Number of MI fetches started so far (cache misses and refreshes).
     pub fn fetch_count(&self) -> u64 {
         self.inner

@@ -227,6 +227,7 @@ impl Exchanger {
             s.stale_served += c.stale_served.load(Acquire);
         }
         s.assertion_fetches = self.inner.mi.as_ref().map_or(0, |m| m.fetch_count());
+        s.failed_assertion_fetches = self.inner.mi.as_ref().map_or(0, |m| m.failed_fetch_count());
         s.store = self
             .inner
             .store
@@ -254,6 +255,8 @@ pub struct ExchangerStats {
     pub stale_served: u64,
     /// MI token fetches started (when the source is a managed identity).
     pub assertion_fetches: u64,
+    /// MI token fetches that failed (after retries).
+    pub failed_assertion_fetches: u64,
     /// What the shared token store did (all zero without one).
     pub store: StoreStats,
 }

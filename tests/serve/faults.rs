@@ -133,6 +133,7 @@ async fn entra_503s_are_retried_and_a_persistent_one_is_a_503_naming_the_exchang
     );
     assert_eq!(metric(&m, "ficx_serve_exchange_failures_total"), 1.0, "{m}");
     assert_eq!(metric(&m, "ficx_serve_mi_fetches_total"), 1.0, "{m}");
+    assert_eq!(metric(&m, "ficx_serve_mi_fetch_failures_total"), 0.0, "{m}");
     assert_eq!(metric(&m, "ficx_serve_cache_hits_total"), 1.0, "{m}");
     assert_eq!(
         metric(
@@ -205,6 +206,7 @@ async fn a_failing_mi_endpoint_is_a_503_naming_the_managed_identity_leg() {
         "{m}"
     );
     assert_eq!(metric(&m, "ficx_serve_mi_fetches_total"), 1.0, "{m}");
+    assert_eq!(metric(&m, "ficx_serve_mi_fetch_failures_total"), 1.0, "{m}");
     assert_eq!(
         metric(&m, "ficx_serve_exchange_failures_total"),
         1.0,
@@ -275,6 +277,11 @@ async fn a_still_valid_cached_token_is_served_while_entra_fails() {
     let m = s.metrics().await;
     assert_eq!(metric(&m, "ficx_serve_exchanges_total"), 2.0, "{m}");
     assert_eq!(metric(&m, "ficx_serve_exchange_failures_total"), 1.0, "{m}");
+    assert_eq!(
+        metric(&m, "ficx_serve_background_refreshes_total"),
+        1.0,
+        "the second exchange was refresh-ahead, in the background\n{m}"
+    );
     assert!(
         !m.contains("ficx_serve_token_failures_total{"),
         "no client saw a failure\n{m}"

@@ -135,7 +135,7 @@ impl Metrics {
             );
         }
 
-        let counters: [(&str, &str, u64); 6] = [
+        let counters: [(&str, &str, u64); 9] = [
             (
                 "ficx_serve_cache_hits_total",
                 "Token requests answered from the cache (no new exchange).",
@@ -165,6 +165,21 @@ impl Metrics {
                 "ficx_serve_mi_fetches_total",
                 "Managed-identity token fetches (the assertion).",
                 stats.assertion_fetches,
+            ),
+            (
+                "ficx_serve_mi_fetch_failures_total",
+                "Managed-identity token fetches that failed after retries.",
+                stats.failed_assertion_fetches,
+            ),
+            (
+                "ficx_serve_background_refreshes_total",
+                "Exchanges started ahead of expiry by refresh-ahead (callers kept the cached token).",
+                stats.background_refreshes,
+            ),
+            (
+                "ficx_serve_stale_served_total",
+                "Times a still-valid token was served because its refresh failed.",
+                stats.stale_served,
             ),
         ];
         for (name, help, v) in counters {
