@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ficx::__private::{parse_expiry, parse_token_body};
-use ficx::emulator::{Emulator, EmulatorConfig, Endpoint, defaults};
-use ficx::{Clock, Env, Exchanger, HttpOptions, ManagedIdentity, SystemClock, TrustRoots};
+use ficx::emulator::{Emulator, EmulatorConfig, defaults};
+use ficx::{Clock, SystemClock};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
@@ -25,18 +25,7 @@ fn emulator_token() -> String {
         let mut cfg = EmulatorConfig::default_config();
         cfg.signing_key_pem = Some(include_str!("../tests/emulator/test_key.pem").to_owned());
         let emu = Emulator::start(cfg).await.expect("emulator");
-        let x = Exchanger::builder()
-            .client_id(defaults::APP_CLIENT_ID)
-            .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID).unwrap())
-            .authority_host(emu.authority_url())
-            .env(Env::from_vars(emu.env(Endpoint::Imds)))
-            .http(
-                HttpOptions::default()
-                    .trust_roots(TrustRoots::ExtraOnly)
-                    .ca_pem(emu.ca_pem()),
-            )
-            .build()
-            .expect("exchanger");
+        let x = emu.exchanger_builder().build().expect("exchanger");
         let t = x
             .token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE)
             .await

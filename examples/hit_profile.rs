@@ -17,8 +17,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use ficx::emulator::{Emulator, EmulatorConfig, Endpoint, defaults};
-use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+use ficx::Exchanger;
+use ficx::emulator::{Emulator, EmulatorConfig, defaults};
 
 const SCOPE: &str = "https://graph.microsoft.com/.default";
 const TENANT: &str = defaults::CONTOSO_TENANT_DOMAIN;
@@ -54,19 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let rt = tokio::runtime::Runtime::new()?;
     let emu = rt.block_on(Emulator::start(EmulatorConfig::default_config()))?;
-    let x = Exchanger::builder()
-        .client_id(defaults::APP_CLIENT_ID)
-        .managed_identity(ManagedIdentity::client_id(
-            defaults::UAMI_TRUSTED_CLIENT_ID,
-        )?)
-        .authority_host(emu.authority_url())
-        .env(Env::from_vars(emu.env(Endpoint::Imds)))
-        .http(
-            HttpOptions::default()
-                .trust_roots(TrustRoots::ExtraOnly)
-                .ca_pem(emu.ca_pem()),
-        )
-        .build()?;
+    let x = emu.exchanger_builder().build()?;
     rt.block_on(x.token(TENANT, SCOPE))?;
 
     for (name, api) in [

@@ -12,11 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use ficx::emulator::{
-    Emulator, EmulatorConfig, Endpoint, Fault, RetryAfter, RoleAssignmentConfig,
-    ServicePrincipalConfig, TenantConfig, Times, defaults,
-};
-use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, RetryPolicy, TrustRoots};
+use ficx::RetryPolicy;
+use ficx::emulator::{Emulator, EmulatorConfig, Endpoint, Fault, RetryAfter, Times, defaults};
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -46,44 +43,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tasks = arg("--tasks", 64) as usize;
     let tenants = arg("--tenants", 50) as usize;
 
-    let mut config = EmulatorConfig::default_config();
+    let mut config = EmulatorConfig::with_customer_tenants(tenants);
     config.lifetimes.app_secs = 40;
     config.lifetimes.mi_secs = 60;
     config.lifetimes.mi_reissue_below_secs = 15;
-    for i in 0..tenants {
-        let id = format!("77777777-0000-4000-8000-{i:012}");
-        config.tenants.push(TenantConfig {
-            id: id.clone(),
-            domains: vec![format!("soak{i}.example.com")],
-            display_name: None,
-        });
-        config.service_principals.push(ServicePrincipalConfig {
-            app: defaults::APP_NAME.into(),
-            tenant: id.clone(),
-            object_id: None,
-            visible_after_secs: 0,
-        });
-        config.role_assignments.push(RoleAssignmentConfig {
-            app: defaults::APP_NAME.into(),
-            tenant: id,
-            resource: defaults::GRAPH_RESOURCE.into(),
-            roles: vec!["Application.Read.All".into()],
-        });
-    }
     let emu = Emulator::start(config).await?;
-    let exchanger = Exchanger::builder()
-        .client_id(defaults::APP_CLIENT_ID)
-        .managed_identity(ManagedIdentity::client_id(
-            defaults::UAMI_TRUSTED_CLIENT_ID,
-        )?)
-        .authority_host(emu.authority_url())
-        .env(Env::from_vars(emu.env(Endpoint::Imds)))
-        .http(
-            HttpOptions::default()
-                .trust_roots(TrustRoots::ExtraOnly)
-                .ca_pem(emu.ca_pem())
-                .timeout(Duration::from_secs(2)),
-        )
+    let exchanger = emu
+        .exchanger_builder()
+        .http(emu.http_options().timeout(Duration::from_secs(2)))
         .min_assertion_lifetime(Duration::from_secs(10))
         .retry(
             RetryPolicy::default()
@@ -103,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // spread out and keep running into the rolling faults (a synchronized fleet would refresh in
     // bursts that could all miss them).
     exchanger
-        .token("soak0.example.com", defaults::GRAPH_RESOURCE)
+        .token(&defaults::customer_domain(0), defaults::GRAPH_RESOURCE)
         .await?;
     let rss_start = rss_kib();
     let start = Instant::now();
@@ -197,10 +164,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let tenant = n % online;
                 n += tasks;
                 match x
-                    .token(
-                        &format!("soak{tenant}.example.com"),
-                        defaults::GRAPH_RESOURCE,
-                    )
+                    .token(&defaults::customer_domain(tenant), defaults::GRAPH_RESOURCE)
                     .await
                 {
                     Ok(tok) => {

@@ -27,9 +27,9 @@ use std::time::Duration;
 #[path = "support/from_env.rs"]
 mod from_env;
 
-use ficx::emulator::defaults::{self, customer_domain as customer};
+use ficx::emulator::defaults::customer_domain as customer;
 use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint};
-use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+use ficx::{Env, Exchanger};
 
 const SCOPE: &str = "https://graph.microsoft.com/.default";
 /// Fresh-exchanger cold calls timed for the single-call reference (after one warm-up call).
@@ -87,19 +87,7 @@ enum Target {
 impl Target {
     fn exchanger(&self) -> Result<Exchanger, BoxError> {
         Ok(match self {
-            Target::InProcess { emu, .. } => Exchanger::builder()
-                .client_id(defaults::APP_CLIENT_ID)
-                .managed_identity(ManagedIdentity::client_id(
-                    defaults::UAMI_TRUSTED_CLIENT_ID,
-                )?)
-                .authority_host(emu.authority_url())
-                .env(Env::from_vars(emu.env(Endpoint::Imds)))
-                .http(
-                    HttpOptions::default()
-                        .trust_roots(TrustRoots::ExtraOnly)
-                        .ca_pem(emu.ca_pem()),
-                )
-                .build()?,
+            Target::InProcess { emu, .. } => emu.exchanger_builder().build()?,
             Target::Environment { env } => from_env::builder_from_env(env)?.build()?,
         })
     }

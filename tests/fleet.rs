@@ -18,7 +18,7 @@ use std::time::Duration;
 use ficx::emulator::{EmulatorConfig, EmulatorHandle, Endpoint, defaults};
 use ficx::store::redis::RedisStore;
 use ficx::store::seal::Keyring;
-use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, StoreOptions, TrustRoots};
+use ficx::{Env, Exchanger, StoreOptions};
 use secrecy::ExposeSecret;
 
 use support::Cli;
@@ -154,16 +154,7 @@ fn store(url: &str, key: &str, prefix: &str, cluster: bool) -> RedisStore {
 }
 
 fn exchanger(emu: &EmulatorHandle, store: RedisStore, options: StoreOptions) -> Exchanger {
-    Exchanger::builder()
-        .client_id(defaults::APP_CLIENT_ID)
-        .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID).unwrap())
-        .authority_host(emu.authority_url())
-        .env(Env::from_vars(emu.env(Endpoint::Imds)))
-        .http(
-            HttpOptions::default()
-                .trust_roots(TrustRoots::ExtraOnly)
-                .ca_pem(emu.ca_pem()),
-        )
+    emu.exchanger_builder()
         .token_store(store)
         .store_options(options)
         .build()

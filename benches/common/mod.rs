@@ -3,8 +3,8 @@
 //! the real system clock (a hit reads the clock, so a fake one would flatter it).
 #![allow(dead_code, unreachable_pub)]
 
-use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, defaults};
-use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use ficx::{Exchanger, TrustRoots};
 
 /// The scope every benchmark asks for.
 pub const SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -41,18 +41,9 @@ impl Lab {
 
     /// As [`Lab::exchanger`], with a choice of root store (what `ficx token` uses is `System`).
     pub fn exchanger_with(&self, trust: TrustRoots) -> Exchanger {
-        Exchanger::builder()
-            .client_id(defaults::APP_CLIENT_ID)
-            .managed_identity(
-                ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID).expect("client id"),
-            )
-            .authority_host(self.emu.authority_url())
-            .env(Env::from_vars(self.emu.env(Endpoint::Imds)))
-            .http(
-                HttpOptions::default()
-                    .trust_roots(trust)
-                    .ca_pem(self.emu.ca_pem()),
-            )
+        self.emu
+            .exchanger_builder()
+            .http(self.emu.http_options().trust_roots(trust))
             .build()
             .expect("exchanger builds")
     }

@@ -372,6 +372,48 @@ impl EmulatorHandle {
         &self.inner.tls.ca_pem
     }
 
+    /// HTTP options that trust exactly this emulator's CA (no system roots), to adjust further
+    /// (timeouts, …) before passing to [`crate::ExchangerBuilder::http`].
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ficx::emulator::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// let http = emu.http_options().timeout(std::time::Duration::from_secs(2));
+    /// let x = emu.exchanger_builder().http(http).build()?;
+    /// # let _ = x; emu.shutdown().await; Ok(()) }
+    /// ```
+    pub fn http_options(&self) -> crate::HttpOptions {
+        crate::HttpOptions::default()
+            .trust_roots(crate::TrustRoots::ExtraOnly)
+            .ca_pem(self.ca_pem())
+    }
+
+    /// An exchanger builder for this emulator's defaults: the multi-tenant app
+    /// ([`defaults::APP_CLIENT_ID`]), the trusted user-assigned identity over IMDS, this
+    /// authority, and [`Self::http_options`]. Add a clock, store, retry policy … and build.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ficx::emulator::{Emulator, EmulatorConfig, defaults};
+    /// let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// let x = emu.exchanger_builder().build()?;
+    /// let token = x.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// assert!(!token.is_empty());
+    /// emu.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn exchanger_builder(&self) -> crate::ExchangerBuilder {
+        let mi = crate::ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)
+            .expect("the default identity's client id is a GUID");
+        crate::Exchanger::builder()
+            .client_id(defaults::APP_CLIENT_ID)
+            .managed_identity(mi)
+            .authority_host(self.authority_url())
+            .env(crate::Env::from_vars(self.env(Endpoint::Imds)))
+            .http(self.http_options())
+    }
+
     /// The CA bundle written to the state directory (for `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`).
     pub fn ca_file(&self) -> &Path {
         &self.inner.ca_file

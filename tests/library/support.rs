@@ -137,14 +137,5 @@ pub async fn system_emulator(mut config: EmulatorConfig) -> EmulatorHandle {
 
 /// An exchanger builder (IMDS, the trusted UAMI) for an emulator on the real clock.
 pub fn system_builder(emu: &EmulatorHandle) -> ExchangerBuilder {
-    Exchanger::builder()
-        .client_id(defaults::APP_CLIENT_ID)
-        .managed_identity(trusted())
-        .authority_host(emu.authority_url())
-        .env(Env::from_vars(emu.env(Endpoint::Imds)))
-        .http(
-            HttpOptions::default()
-                .trust_roots(TrustRoots::ExtraOnly)
-                .ca_pem(emu.ca_pem()),
-        )
+    emu.exchanger_builder()
 }
