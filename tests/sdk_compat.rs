@@ -6,83 +6,16 @@
 //!
 //! When `python3`, venv/pip or PyPI is unavailable the test prints `SKIPPED: …` and passes.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::time::Duration;
+
+#[path = "support/python_sdks.rs"]
+mod python_sdks;
+use python_sdks::{python, run};
 
 use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, defaults as d};
 
 const FLOW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk_compat/flow.py");
-
-fn venv_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).join("sdk-compat-venv")
-}
-
-async fn run(cmd: &mut tokio::process::Command, limit: Duration) -> Option<std::process::Output> {
-    cmd.stdin(Stdio::null()).kill_on_drop(true);
-    match tokio::time::timeout(limit, cmd.output()).await {
-        Ok(Ok(out)) => Some(out),
-        _ => None,
-    }
-}
-
-/// The venv's python with both SDKs importable, creating the venv when needed; Err = why not.
-async fn python() -> Result<PathBuf, String> {
-    let venv = venv_dir();
-    let py = venv.join("bin").join("python");
-    let importable = |py: PathBuf| async move {
-        run(
-            tokio::process::Command::new(&py).args(["-c", "import azure.identity, msal, requests"]),
-            Duration::from_secs(30),
-        )
-        .await
-        .is_some_and(|o| o.status.success())
-    };
-    if importable(py.clone()).await {
-        return Ok(py);
-    }
-    let made = run(
-        tokio::process::Command::new("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&venv),
-        Duration::from_secs(60),
-    )
-    .await
-    .ok_or("python3 is not available")?;
-    if !made.status.success() {
-        return Err(format!(
-            "python3 -m venv failed: {}",
-            String::from_utf8_lossy(&made.stderr).trim()
-        ));
-    }
-    let pip = run(
-        tokio::process::Command::new(&py).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "azure-identity",
-            "msal",
-        ]),
-        Duration::from_secs(240),
-    )
-    .await
-    .ok_or("pip install timed out")?;
-    if !pip.status.success() {
-        return Err(format!(
-            "pip install azure-identity msal failed (PyPI unreachable?): {}",
-            String::from_utf8_lossy(&pip.stderr).trim()
-        ));
-    }
-    if importable(py.clone()).await {
-        Ok(py)
-    } else {
-        Err("the SDKs are still not importable after pip install".into())
-    }
-}
 
 fn claims(jwt: &str) -> serde_json::Value {
     use base64::Engine;

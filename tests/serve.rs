@@ -11,6 +11,9 @@ mod flow;
 #[path = "serve/startup.rs"]
 mod startup;
 
+#[path = "support/python_sdks.rs"]
+mod python_sdks;
+
 #[path = "serve/python.rs"]
 mod python;
 

@@ -1,85 +1,16 @@
 //! azure-identity for Python, unmodified, against `ficx serve`: `ManagedIdentityCredential()`
 //! with only `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` set gets a contoso token. Uses the venv
-//! of `tests/sdk_compat.rs` (`<target>/sdk-compat-venv`), creating it with azure-identity when
-//! absent. Without python3, venv/pip or PyPI the test prints `SKIPPED: …` and passes.
+//! shared with `tests/sdk_compat.rs` (`tests/support/python_sdks.rs`), creating it when absent.
+//! Without python3, venv/pip or PyPI the test prints `SKIPPED: …` and passes.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use ficx::emulator::{Endpoint, defaults as d};
 
+use crate::python_sdks::{python, run};
 use crate::support::{Served, assert_clean};
 
 const CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/serve/mi_client.py");
-
-fn venv_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).join("sdk-compat-venv")
-}
-
-async fn run(cmd: &mut tokio::process::Command, limit: Duration) -> Option<std::process::Output> {
-    cmd.stdin(Stdio::null()).kill_on_drop(true);
-    match tokio::time::timeout(limit, cmd.output()).await {
-        Ok(Ok(out)) => Some(out),
-        _ => None,
-    }
-}
-
-/// The venv's python with azure-identity importable; Err = why not.
-async fn python() -> Result<PathBuf, String> {
-    let venv = venv_dir();
-    let py = venv.join("bin").join("python");
-    let importable = |py: PathBuf| async move {
-        run(
-            tokio::process::Command::new(&py).args(["-c", "import azure.identity"]),
-            Duration::from_secs(30),
-        )
-        .await
-        .is_some_and(|o| o.status.success())
-    };
-    if importable(py.clone()).await {
-        return Ok(py);
-    }
-    let made = run(
-        tokio::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv),
-        Duration::from_secs(60),
-    )
-    .await
-    .ok_or("python3 is not available")?;
-    if !made.status.success() {
-        return Err(format!(
-            "python3 -m venv failed: {}",
-            String::from_utf8_lossy(&made.stderr).trim()
-        ));
-    }
-    let pip = run(
-        tokio::process::Command::new(&py).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "azure-identity",
-        ]),
-        Duration::from_secs(240),
-    )
-    .await
-    .ok_or("pip install timed out")?;
-    if !pip.status.success() {
-        return Err(format!(
-            "pip install azure-identity failed (PyPI unreachable?): {}",
-            String::from_utf8_lossy(&pip.stderr).trim()
-        ));
-    }
-    if importable(py.clone()).await {
-        Ok(py)
-    } else {
-        Err("azure-identity is still not importable after pip install".into())
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn azure_identity_for_python_gets_a_foreign_tenant_token() {
