@@ -47,7 +47,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.lifetimes.app_secs = 40;
     config.lifetimes.mi_secs = 60;
     config.lifetimes.mi_reissue_below_secs = 15;
-    let emu = Emulator::start(config).await?;
+    // A short request log (counts stay exact): the emulator shares this process, so its log
+    // would otherwise grow with every request and hide what the library's memory does.
+    let emu = Emulator::builder(config).log_capacity(256).start().await?;
     let exchanger = emu
         .exchanger_builder()
         .http(emu.http_options().timeout(Duration::from_secs(2)))
@@ -136,10 +138,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rounds
     });
 
-    // RSS once every tenant is online (the steady phase starts), to compare with the end.
+    // RSS once every tenant is online (the steady phase starts), to compare with the end, and
+    // every tenth of the run after that, to see whether it levels off.
     let sampler = tokio::spawn(async move {
-        tokio::time::sleep(stagger * tenants as u32 + Duration::from_secs(2)).await;
-        rss_kib()
+        let online = stagger * tenants as u32 + Duration::from_secs(2);
+        tokio::time::sleep(online).await;
+        let steady = rss_kib();
+        let every = Duration::from_secs((seconds / 10).max(5));
+        let mut samples = Vec::new();
+        while Instant::now() + every < until {
+            tokio::time::sleep(every).await;
+            samples.push((start.elapsed().as_secs(), rss_kib()));
+        }
+        (steady, samples)
     });
 
     let calls = Arc::new(AtomicU64::new(0));
@@ -189,7 +200,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         h.await?;
     }
     let rounds = roller.await?;
-    let rss_steady = sampler.await?;
+    let (rss_steady, rss_samples) = sampler.await?;
     let rss_end = rss_kib();
     let stats = exchanger.stats();
     let token_requests = emu.log().count(Endpoint::Token);
@@ -240,6 +251,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "RSS start / all tenants online / end    {rss_start} / {rss_steady} / {rss_end} KiB (steady phase {:+} KiB)",
         rss_end as i64 - rss_steady as i64
+    );
+    let samples: Vec<String> = rss_samples
+        .iter()
+        .map(|(t, kib)| format!("{t}s:{kib}"))
+        .collect();
+    println!(
+        "RSS samples (s:KiB)                     {}",
+        samples.join(" ")
     );
     emu.shutdown().await;
     if violations.load(Ordering::Relaxed) > 0 {

@@ -236,6 +236,7 @@ impl Emulator {
             config,
             clock: None,
             state_dir: None,
+            log_capacity: log::LOG_CAPACITY,
         }
     }
 }
@@ -247,9 +248,29 @@ pub struct EmulatorBuilder {
     config: EmulatorConfig,
     clock: Option<SharedClock>,
     state_dir: Option<PathBuf>,
+    log_capacity: usize,
 }
 
 impl EmulatorBuilder {
+    /// How many requests the log retains (default [`LOG_CAPACITY`]; at
+    /// least 1). The per-endpoint counts stay exact whatever the capacity; a small one keeps a
+    /// long-running emulator's memory flat.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ficx::emulator::{Emulator, EmulatorConfig, Endpoint, defaults};
+    /// let emu = Emulator::builder(EmulatorConfig::default_config()).log_capacity(1).start().await?;
+    /// let x = emu.exchanger_builder().build()?;
+    /// x.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// assert_eq!(emu.log().count(Endpoint::Imds) + emu.log().count(Endpoint::Token), 2);
+    /// assert_eq!(emu.log().entries().len(), 1);
+    /// # emu.shutdown().await; Ok(()) }
+    /// ```
+    pub fn log_capacity(mut self, entries: usize) -> Self {
+        self.log_capacity = entries;
+        self
+    }
+
     /// The clock for token times, FIC visibility and the log (default [`SystemClock`]). Share a
     /// `ManualClock` with the code under test to expire tokens without waiting.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -273,7 +294,7 @@ impl EmulatorBuilder {
     /// [`EmulatorError::Io`] when the state directory cannot be written.
     pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        state::start(self.config, clock, self.state_dir).await
+        state::start(self.config, clock, self.state_dir, self.log_capacity).await
     }
 }
 

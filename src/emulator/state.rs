@@ -164,6 +164,7 @@ pub(crate) async fn start(
     config: EmulatorConfig,
     clock: SharedClock,
     state_dir: Option<PathBuf>,
+    log_capacity: usize,
 ) -> Result<EmulatorHandle, EmulatorError> {
     config.validate()?;
 
@@ -254,7 +255,7 @@ pub(crate) async fn start(
         clock,
         signer: Signer::new(key, key_cert),
         faults: Faults::default(),
-        log: RequestLog::default(),
+        log: RequestLog::with_capacity(log_capacity),
         secrets,
         mi_cache: Mutex::new(HashMap::new()),
         arc: ArcState {
