@@ -242,6 +242,7 @@ impl fmt::Display for SourceKind {
 /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
 /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// // A client id that is not attached to the emulated compute: IMDS answers 400.
 /// let unknown = ManagedIdentity::client_id("a9a9a9a9-0000-4000-8000-000000000009")?;
 /// let source = ficx::ManagedIdentitySource::builder().identity(unknown)
@@ -291,6 +292,7 @@ pub struct MiError {
 /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
 /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
 /// #     .build()?;
+/// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
 /// // Tailspin has no service principal for the app.
 /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
 /// let entra = err.entra().expect("Entra's answer");
@@ -350,6 +352,7 @@ impl EntraError {
     /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
     /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
     /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
     /// let entra = err.entra().unwrap();
     /// assert!(entra.description.starts_with("AADSTS700016: "));
@@ -475,6 +478,7 @@ impl Error {
     /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
     /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
     /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
     /// assert_eq!(err.aadsts(), Some(700016)); // the app has no service principal in Tailspin
     /// # Ok(()) }
@@ -504,6 +508,7 @@ impl Error {
     /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
     /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
     /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
     /// let entra = err.entra().expect("Entra rejected the exchange");
     /// assert_eq!(entra.tenant, defaults::TAILSPIN_TENANT_DOMAIN);
@@ -528,6 +533,7 @@ impl Error {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
     /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// let source = ficx::ManagedIdentitySource::builder()
     ///     .identity(ManagedIdentity::client_id("a9a9a9a9-0000-4000-8000-000000000009")?) // not attached
     ///     .env(Env::from_vars(emu.env(Endpoint::AppService))).build()?;
@@ -562,6 +568,7 @@ impl Error {
     /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
     /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
     /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, RetryAfter, Times};
     /// use std::time::Duration;
     /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: Some(RetryAfter::Seconds(7)), body: None }, Times::Always);
@@ -603,6 +610,7 @@ impl Error {
     /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
     /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
     /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
     /// assert_eq!(err.hint(), ficx::hints::lookup(700016).map(|row| row.fix));
     /// # Ok(()) }
