@@ -383,7 +383,7 @@ impl ManagedIdentitySourceBuilder {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
     /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// use ficx::{ManagedIdentitySource, ManualClock};
-    /// use std::sync::Arc;
+    /// # use std::sync::Arc;
     /// let clock = Arc::new(ManualClock::starting_now());
     /// // The emulator issues tokens on the same clock.
     /// let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
@@ -446,7 +446,7 @@ impl ManagedIdentitySourceBuilder {
     /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
-    /// use ficx::emulator::{Fault, Times};
+    /// # use ficx::emulator::{Fault, Times};
     /// use ficx::{ManagedIdentitySource, ManualClock, RetryPolicy};
     /// emu.faults().inject(Endpoint::Imds, Fault::Status { status: 429, retry_after: None, body: None }, Times::Next(2));
     /// let source = ManagedIdentitySource::builder()
@@ -503,9 +503,9 @@ impl ManagedIdentitySourceBuilder {
     /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
-    /// use ficx::emulator::{Fault, Times};
+    /// # use ficx::emulator::{Fault, Times};
     /// use ficx::{ManagedIdentitySource, ManualClock};
-    /// use std::sync::{Arc, Mutex};
+    /// # use std::sync::{Arc, Mutex};
     /// emu.faults().inject(Endpoint::Imds, Fault::Status { status: 500, retry_after: None, body: None }, Times::Next(1));
     /// let attempts = Arc::new(Mutex::new(Vec::new()));
     /// let seen = attempts.clone();

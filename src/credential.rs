@@ -61,7 +61,7 @@ pub const DEFAULT_MIN_ASSERTION_LIFETIME_SECS: u64 = 300;
 /// #     .clock(clock.clone());
 /// // `builder`: an ExchangerBuilder aimed at `emu` (a running ficx::emulator), both on the ManualClock `clock`
 /// use ficx::credential::PROPAGATION_MAX_DELAY_SECS;
-/// use std::sync::Mutex;
+/// # use std::sync::Mutex;
 /// // Consent given in Tailspin just now: its service principal shows up in 100 s.
 /// emu.directory().add_service_principal(defaults::APP_CLIENT_ID, defaults::TAILSPIN_TENANT_ID, None, 100)?;
 /// let delays = Arc::new(Mutex::new(Vec::new()));

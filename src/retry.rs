@@ -371,8 +371,8 @@ pub(crate) fn parse_retry_after(
 /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
 /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
 /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
-/// use ficx::emulator::{Fault, Times};
-/// use std::sync::{Arc, Mutex};
+/// # use ficx::emulator::{Fault, Times};
+/// # use std::sync::{Arc, Mutex};
 /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Next(1));
 /// let events = Arc::new(Mutex::new(Vec::new()));
 /// let seen = events.clone();

@@ -329,7 +329,7 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
     ///
     /// ```
     /// use ficx::{AccessToken, MemoryStore, TokenStore, store::StoreKey};
-    /// use std::time::{Duration, SystemTime};
+    /// # use std::time::{Duration, SystemTime};
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::store::StoreError> {
     /// let store = MemoryStore::new();
     /// let key = StoreKey::new("https://login.microsoftonline.com", "c0c0c0c0-0000-4000-8000-00000000c0c0", "contoso.onmicrosoft.com", "api://orders/.default");
