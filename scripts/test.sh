@@ -14,6 +14,9 @@ cargo clippy --all-targets --all-features -- -D warnings
 step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 
+step "doc audit: every public item has a compiling example"
+python3 scripts/doc-audit.py
+
 step "redis-server for the fleet tests (tests/fleet.rs)"
 # shellcheck source=scripts/lib/redis.sh
 . scripts/lib/redis.sh

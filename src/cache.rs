@@ -42,14 +42,112 @@ use crate::error::Error;
 use crate::token::AccessToken;
 
 /// Latest refresh point before expiry, and the buffer ficx keeps ("treated as expired").
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// # let exchanger = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// #     .build()?;
+/// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+/// use ficx::cache::DEFAULT_EXPIRY_BUFFER_SECS;
+/// // The emulator's app tokens live 3599 s (under 2 h, no `refresh_in`): refreshed 5 min early.
+/// let token = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+/// let early = token.expires_on().duration_since(token.refresh_on().unwrap())?;
+/// assert_eq!(early.as_secs(), DEFAULT_EXPIRY_BUFFER_SECS);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub const DEFAULT_EXPIRY_BUFFER_SECS: u64 = 300;
 /// Tokens living at least this long refresh at half-life.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use std::{sync::Arc, time::Duration};
+/// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
+/// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
+/// # let exchanger = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// #     .clock(clock.clone())
+/// #     .build()?;
+/// // `exchanger` and `emu` (a running ficx::emulator) share the ManualClock `clock`
+/// use ficx::cache::HALF_LIFE_MIN_LIFETIME_SECS;
+/// let mi_token = exchanger.assertion().await?; // lives 24 h in the emulator
+/// let lifetime = mi_token.remaining(clock.now());
+/// assert!(lifetime.as_secs() >= HALF_LIFE_MIN_LIFETIME_SECS);
+/// assert_eq!(mi_token.expires_on().duration_since(mi_token.refresh_on().unwrap())?, lifetime / 2);
+/// # use ficx::Clock as _;
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub const HALF_LIFE_MIN_LIFETIME_SECS: u64 = 7200;
 /// A token is served past its refresh point only until this close to expiry.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use std::{sync::Arc, time::Duration};
+/// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
+/// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
+/// # let exchanger = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// #     .clock(clock.clone())
+/// #     .build()?;
+/// // `exchanger` and `emu` (a running ficx::emulator) share the ManualClock `clock`
+/// use ficx::cache::STALE_MARGIN_SECS;
+/// let first = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+/// // Past the refresh point, still outside the stale margin: the cached token comes back at once
+/// // (one background refresh starts).
+/// clock.advance(first.remaining(clock.now()) - Duration::from_secs(STALE_MARGIN_SECS + 10));
+/// let again = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+/// assert_eq!(again.expires_on(), first.expires_on());
+/// # use ficx::Clock as _;
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub const STALE_MARGIN_SECS: u64 = 30;
 /// First wait after a failed background refresh.
+///
+/// ```
+/// use ficx::cache::{REFRESH_FAILURE_INITIAL_BACKOFF_SECS as FIRST, REFRESH_FAILURE_MAX_BACKOFF_SECS as MAX};
+/// // Waits between failed background refreshes of one key: doubling, capped.
+/// let waits: Vec<u64> = std::iter::successors(Some(FIRST), |w| Some((w * 2).min(MAX))).take(8).collect();
+/// assert_eq!(waits, [5, 10, 20, 40, 80, 160, 300, 300]);
+/// ```
 pub const REFRESH_FAILURE_INITIAL_BACKOFF_SECS: u64 = 5;
 /// Longest wait between failed background refreshes.
+///
+/// ```
+/// use ficx::cache::{DEFAULT_EXPIRY_BUFFER_SECS, REFRESH_FAILURE_MAX_BACKOFF_SECS};
+/// // A failing endpoint is retried at least once inside the last refresh window.
+/// assert!(REFRESH_FAILURE_MAX_BACKOFF_SECS <= DEFAULT_EXPIRY_BUFFER_SECS);
+/// ```
 pub const REFRESH_FAILURE_MAX_BACKOFF_SECS: u64 = 300;
 
 /// Cache timing.

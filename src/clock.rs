@@ -14,20 +14,73 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A boxed sleep future.
+///
+/// ```
+/// use ficx::{Clock, ManualClock, clock::Sleep};
+/// use std::time::Duration;
+/// let clock = ManualClock::at_unix(1_700_000_000);
+/// let sleep: Sleep = clock.sleep(Duration::from_secs(5));
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// sleep.await; // virtual time: returns at once
+/// # });
+/// assert_eq!(clock.unix_secs(), 1_700_000_005);
+/// ```
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// A source of the current time and of sleeps.
+///
+/// ```
+/// use ficx::{Clock, ManualClock, SystemClock};
+/// fn age(clock: &dyn Clock, since: std::time::SystemTime) -> u64 {
+///     clock.now().duration_since(since).map_or(0, |d| d.as_secs())
+/// }
+/// let clock = ManualClock::at_unix(1_700_000_060);
+/// assert_eq!(age(&clock, std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)), 60);
+/// assert!(age(&SystemClock, std::time::UNIX_EPOCH) > 0);
+/// ```
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// The current wall-clock time.
+    ///
+    /// ```
+    /// use ficx::{Clock, ManualClock};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let clock = ManualClock::at_unix(1_700_000_000);
+    /// assert_eq!(clock.now(), UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    /// ```
     fn now(&self) -> SystemTime;
     /// A future that completes after `duration` has passed on this clock.
+    ///
+    /// ```
+    /// use ficx::{Clock, ManualClock};
+    /// use std::time::Duration;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let clock = ManualClock::at_unix(1_700_000_000);
+    /// clock.sleep(Duration::from_secs(30)).await;
+    /// assert_eq!(clock.sleeps(), vec![Duration::from_secs(30)]);
+    /// # });
+    /// ```
     fn sleep(&self, duration: Duration) -> Sleep;
 }
 
 /// A shared clock handle.
+///
+/// ```
+/// use ficx::{Clock, ManualClock, SharedClock};
+/// use std::sync::Arc;
+/// let manual = Arc::new(ManualClock::at_unix(1_700_000_000));
+/// let shared: SharedClock = manual.clone(); // what builders take
+/// manual.advance(std::time::Duration::from_secs(10));
+/// assert_eq!(shared.now(), manual.now());
+/// ```
 pub type SharedClock = Arc<dyn Clock>;
 
 /// The real clock: `SystemTime::now()` and `tokio::time::sleep`.
+///
+/// ```
+/// use ficx::{Clock, SystemClock};
+/// let before = std::time::SystemTime::now();
+/// assert!(SystemClock.now() >= before);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
@@ -69,6 +122,11 @@ pub struct ManualClock {
 
 impl ManualClock {
     /// A clock standing at `unix_secs` seconds after the Unix epoch, auto-advancing on sleep.
+    ///
+    /// ```
+    /// let clock = ficx::ManualClock::at_unix(1_700_000_000);
+    /// assert_eq!(clock.unix_secs(), 1_700_000_000);
+    /// ```
     pub fn at_unix(unix_secs: u64) -> Self {
         Self {
             base: UNIX_EPOCH + Duration::from_secs(unix_secs),
@@ -79,6 +137,13 @@ impl ManualClock {
     }
 
     /// A clock standing at the current real time, auto-advancing on sleep.
+    ///
+    /// ```
+    /// use ficx::{Clock, ManualClock};
+    /// let real = std::time::SystemTime::now();
+    /// let clock = ManualClock::starting_now();
+    /// assert!(clock.now() >= real);
+    /// ```
     pub fn starting_now() -> Self {
         let now = SystemClock.now();
         Self {
@@ -91,18 +156,41 @@ impl ManualClock {
 
     /// Make sleeps wait for real (tokio time) instead of advancing the clock; the clock then
     /// moves only through [`ManualClock::advance`].
+    ///
+    /// ```
+    /// use ficx::{Clock, ManualClock};
+    /// use std::time::Duration;
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// let clock = ManualClock::at_unix(1_700_000_000).without_auto_advance();
+    /// clock.sleep(Duration::from_millis(1)).await; // a real (tokio) sleep
+    /// assert_eq!(clock.unix_secs(), 1_700_000_000); // the clock did not move
+    /// # });
+    /// ```
     pub fn without_auto_advance(mut self) -> Self {
         self.auto_advance = false;
         self
     }
 
     /// Move the clock forward.
+    ///
+    /// ```
+    /// let clock = ficx::ManualClock::at_unix(1_700_000_000);
+    /// clock.advance(std::time::Duration::from_secs(3_600));
+    /// assert_eq!(clock.unix_secs(), 1_700_003_600);
+    /// assert!(clock.sleeps().is_empty()); // advancing is not sleeping
+    /// ```
     pub fn advance(&self, by: Duration) {
         self.offset_nanos
             .fetch_add(by.as_nanos() as u64, Ordering::SeqCst);
     }
 
     /// Seconds since the Unix epoch.
+    ///
+    /// ```
+    /// let clock = ficx::ManualClock::at_unix(42);
+    /// clock.advance(std::time::Duration::from_millis(1_500));
+    /// assert_eq!(clock.unix_secs(), 43); // whole seconds
+    /// ```
     pub fn unix_secs(&self) -> u64 {
         self.now()
             .duration_since(UNIX_EPOCH)
@@ -111,11 +199,33 @@ impl ManualClock {
     }
 
     /// Every sleep requested so far, in order.
+    ///
+    /// ```
+    /// use ficx::{Clock, ManualClock};
+    /// use std::time::Duration;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let clock = ManualClock::at_unix(0);
+    /// clock.sleep(Duration::from_secs(1)).await;
+    /// clock.sleep(Duration::from_secs(2)).await;
+    /// assert_eq!(clock.sleeps(), [Duration::from_secs(1), Duration::from_secs(2)]);
+    /// # });
+    /// ```
     pub fn sleeps(&self) -> Vec<Duration> {
         self.sleeps.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// The sum of every sleep requested so far.
+    ///
+    /// ```
+    /// use ficx::{Clock, ManualClock};
+    /// use std::time::Duration;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let clock = ManualClock::at_unix(0);
+    /// clock.sleep(Duration::from_secs(1)).await;
+    /// clock.sleep(Duration::from_secs(2)).await;
+    /// assert_eq!(clock.total_slept(), Duration::from_secs(3));
+    /// # });
+    /// ```
     pub fn total_slept(&self) -> Duration {
         self.sleeps().iter().sum()
     }

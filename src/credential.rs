@@ -27,8 +27,56 @@ use crate::store::{SharedStore, StoreKey, StoreOptions, StoreStats, TokenStore};
 use crate::token::AccessToken;
 
 /// An assertion is never sent with less than this much life left.
+///
+/// ```
+/// use ficx::{AssertionFn, Exchanger, credential::DEFAULT_MIN_ASSERTION_LIFETIME_SECS};
+/// use ficx::assertion::UNKNOWN_ASSERTION_LIFETIME_SECS;
+/// use secrecy::SecretString;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+/// // An opaque assertion counts as living 10 min: over the 5 min minimum, so it is sent.
+/// let opaque = AssertionFn::new("opaque", || async { Ok::<_, std::io::Error>(SecretString::from("x".to_string())) });
+/// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").assertion_source(opaque).build()?;
+/// assert!(UNKNOWN_ASSERTION_LIFETIME_SECS >= DEFAULT_MIN_ASSERTION_LIFETIME_SECS);
+/// assert!(exchanger.assertion().await.is_ok());
+/// # Ok(()) }
+/// ```
 pub const DEFAULT_MIN_ASSERTION_LIFETIME_SECS: u64 = 300;
 /// Longest wait between attempts during a propagation wait.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use std::{sync::Arc, time::Duration};
+/// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
+/// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
+/// # let builder = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// #     .clock(clock.clone());
+/// // `builder`: an ExchangerBuilder aimed at `emu` (a running ficx::emulator), both on the ManualClock `clock`
+/// use ficx::credential::PROPAGATION_MAX_DELAY_SECS;
+/// # use std::sync::Mutex;
+/// // Consent given in Tailspin just now: its service principal shows up in 100 s.
+/// emu.directory().add_service_principal(defaults::APP_CLIENT_ID, defaults::TAILSPIN_TENANT_ID, None, 100)?;
+/// let delays = Arc::new(Mutex::new(Vec::new()));
+/// let seen = delays.clone();
+/// let exchanger = builder.propagation_wait(Duration::from_secs(300))
+///     .on_retry(Arc::new(move |e: &ficx::RetryEvent| seen.lock().unwrap().push(e.delay.as_secs())))
+///     .build()?;
+/// exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+/// let delays = delays.lock().unwrap();
+/// assert_eq!(*delays, [1, 2, 4, 8, 16, 30, 30, 30]); // doubling, capped
+/// assert_eq!(delays.iter().max(), Some(&PROPAGATION_MAX_DELAY_SECS));
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub const PROPAGATION_MAX_DELAY_SECS: u64 = 30;
 
 /// Exchanges a managed-identity assertion for app-only tokens in any number of foreign tenants.
@@ -99,12 +147,49 @@ impl fmt::Debug for Exchanger {
 
 impl Exchanger {
     /// Start building.
+    ///
+    /// ```
+    /// use ficx::{Exchanger, ManagedIdentity};
+    /// let exchanger = Exchanger::builder()
+    ///     .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .managed_identity(ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?)
+    ///     .build()?;
+    /// assert_eq!(exchanger.authority(), "https://login.microsoftonline.com");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn builder() -> ExchangerBuilder {
         ExchangerBuilder::default()
     }
 
     /// An app-only token for `scope` in `tenant` (GUID or verified domain). `scope` is
     /// `<resource>/.default` or a bare resource. Cached hits take no lock.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// use secrecy::ExposeSecret;
+    /// let token = exchanger.token("contoso.onmicrosoft.com", "https://graph.microsoft.com").await?;
+    /// let claims = ficx::jwt::decode_unverified(token.secret().expose_secret())?;
+    /// assert_eq!(claims.str_claim("tid"), Some(defaults::CONTOSO_TENANT_ID));
+    /// assert_eq!(claims.roles(), ["Application.Read.All"]);
+    /// // Bad input fails before any request.
+    /// assert!(exchanger.token("common", "https://graph.microsoft.com").await.unwrap_err().is_usage());
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a malformed tenant or scope (no request made); otherwise the
@@ -126,6 +211,31 @@ impl Exchanger {
     /// without fetching anything. For servers that count cache hits: a `Some` here means
     /// [`Exchanger::token`] would answer without a new exchange. Takes no lock.
     /// `scope` may be a bare resource or `<resource>/.default`, as for [`Exchanger::token`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// let (tenant, scope) = (defaults::CONTOSO_TENANT_DOMAIN, "https://graph.microsoft.com");
+    /// assert!(exchanger.cached(tenant, scope).is_none());
+    /// let token = exchanger.token(tenant, scope).await?;
+    /// let hit = exchanger.cached(tenant, "https://graph.microsoft.com/.default").expect("fresh");
+    /// assert_eq!(hit.expires_on(), token.expires_on());
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn cached(&self, tenant: &str, scope: &str) -> Option<AccessToken> {
         self.inner.tenants.with(tenant, |slot| {
             let cache = &slot?.cache;
@@ -138,6 +248,16 @@ impl Exchanger {
     /// The shared-store key of `tenant`'s token for `scope` (what
     /// [`ExchangerBuilder::token_store`] reads and writes), e.g. to inspect or purge an entry.
     ///
+    /// ```
+    /// # let exchanger = ficx::Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #     .env(ficx::Env::from_vars::<&str, &str>([])).build()?;
+    /// let key = exchanger.store_key("Contoso.onmicrosoft.com", "https://graph.microsoft.com")?;
+    /// assert_eq!(key.tenant(), "contoso.onmicrosoft.com");
+    /// assert_eq!(key.scope(), "https://graph.microsoft.com/.default");
+    /// assert_eq!(key.digest().len(), 32); // the entry's name in the store
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] for a malformed tenant or scope.
     pub fn store_key(&self, tenant: &str, scope: &str) -> Result<StoreKey, Error> {
@@ -147,6 +267,15 @@ impl Exchanger {
     }
 
     /// A credential for one tenant (validated now, no request made).
+    ///
+    /// ```
+    /// # let exchanger = ficx::Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #     .env(ficx::Env::from_vars::<&str, &str>([])).build()?;
+    /// let contoso = exchanger.tenant("Contoso.onmicrosoft.com")?; // validated, no request
+    /// assert_eq!(contoso.tenant().as_str(), "contoso.onmicrosoft.com");
+    /// assert!(exchanger.tenant("organizations").is_err());
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] when `tenant` is neither a GUID nor a domain name.
@@ -173,6 +302,31 @@ impl Exchanger {
     /// The assertion (the MI token for the exchange audience) as it would be sent now.
     /// For `ficx assertion` and diagnostics; services never need it.
     ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// use secrecy::ExposeSecret;
+    /// let assertion = exchanger.assertion().await?; // the MI token, as sent as client_assertion
+    /// let claims = ficx::jwt::decode_unverified(assertion.secret().expose_secret())?;
+    /// assert_eq!(claims.audience(), Some("api://AzureADTokenExchange"));
+    /// assert_eq!(claims.str_claim("sub"), Some(defaults::UAMI_TRUSTED_OBJECT_ID)); // the FIC subject
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
+    ///
     /// # Errors
     /// The assertion leg's error.
     pub async fn assertion(&self) -> Result<AccessToken, Error> {
@@ -180,41 +334,143 @@ impl Exchanger {
     }
 
     /// The multi-tenant app's client id.
+    ///
+    /// ```
+    /// let exchanger = ficx::Exchanger::builder().client_id("C0C0C0C0-0000-4000-8000-00000000C0C0")
+    /// #   .env(ficx::Env::from_vars::<&str, &str>([]))
+    ///     .build()?;
+    /// assert_eq!(exchanger.client_id().as_str(), "c0c0c0c0-0000-4000-8000-00000000c0c0");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn client_id(&self) -> &ClientId {
         &self.inner.client_id
     }
 
     /// The cloud.
+    ///
+    /// ```
+    /// use ficx::{Cloud, Env, Exchanger};
+    /// let env = Env::from_vars([("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us")]);
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").env(env).build()?;
+    /// assert_eq!(exchanger.cloud(), &Cloud::UsGov);
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn cloud(&self) -> &Cloud {
         &self.inner.cloud
     }
 
     /// The authority base URL token requests go to.
+    ///
+    /// ```
+    /// use ficx::{Cloud, Exchanger};
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #   .env(ficx::Env::from_vars::<&str, &str>([]))
+    ///     .cloud(Cloud::China).build()?;
+    /// assert_eq!(exchanger.authority(), "https://login.partner.microsoftonline.cn");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn authority(&self) -> &str {
         &self.inner.authority
     }
 
     /// The exchange audience the assertion is requested for.
+    ///
+    /// ```
+    /// use ficx::{Cloud, Exchanger};
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #   .env(ficx::Env::from_vars::<&str, &str>([]))
+    ///     .cloud(Cloud::UsGov).build()?;
+    /// assert_eq!(exchanger.audience(), "api://AzureADTokenExchangeUSGov");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn audience(&self) -> &str {
         &self.inner.audience
     }
 
     /// The managed-identity detection, when the source is a managed identity.
+    ///
+    /// ```
+    /// use ficx::{Env, Exchanger, SourceKind};
+    /// let env = Env::from_vars([("IDENTITY_ENDPOINT", "http://127.0.0.1:42356/msi/token"), ("IDENTITY_HEADER", "h")]);
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").env(env).build()?;
+    /// assert_eq!(exchanger.detection().map(|d| d.kind), Some(SourceKind::AppService));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn detection(&self) -> Option<&Detection> {
         self.inner.mi.as_ref().map(|m| m.detection())
     }
 
     /// The assertion source.
+    ///
+    /// ```
+    /// use ficx::{Env, Exchanger, ManagedIdentity};
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .managed_identity(ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?)
+    ///     .env(Env::from_vars([("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:2579")]))
+    ///     .build()?;
+    /// assert_eq!(exchanger.source().describe(), "managed identity (IMDS, user-assigned client id a1a1a1a1-0000-4000-8000-000000000001)");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn source(&self) -> &Arc<dyn AssertionSource> {
         &self.inner.source
     }
 
     /// Token exchanges started so far (misses and refreshes, over all tenants).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// exchanger.token(defaults::NORTHWIND_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?; // cached
+    /// assert_eq!(exchanger.exchange_count(), 2);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn exchange_count(&self) -> u64 {
         self.stats().exchanges
     }
 
     /// Counters of cache and exchange activity, summed over tenants.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// for tenant in [defaults::CONTOSO_TENANT_DOMAIN, defaults::NORTHWIND_TENANT_DOMAIN] {
+    ///     exchanger.token(tenant, defaults::GRAPH_RESOURCE).await?;
+    /// }
+    /// let stats = exchanger.stats();
+    /// assert_eq!((stats.tenants, stats.exchanges, stats.failed_exchanges), (2, 2, 0));
+    /// assert_eq!(stats.assertion_fetches, 1); // one MI token shared by every tenant
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn stats(&self) -> ExchangerStats {
         use std::sync::atomic::Ordering::Acquire;
         let mut s = ExchangerStats::default();
@@ -240,6 +496,30 @@ impl Exchanger {
 
 /// A snapshot of an [`Exchanger`]'s activity (cache hits are deliberately not counted: a shared
 /// counter on the hit path would cost more than the hit).
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// # let exchanger = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// #     .build()?;
+/// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+/// let _ = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await; // app not there
+/// let stats: ficx::ExchangerStats = exchanger.stats();
+/// assert_eq!((stats.exchanges, stats.failed_exchanges), (1, 1));
+/// assert_eq!(stats.store, ficx::StoreStats::default()); // no shared store configured
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExchangerStats {
@@ -289,6 +569,31 @@ impl fmt::Debug for TenantCredential {
 impl TenantCredential {
     /// An app-only token for `scope` in this tenant.
     ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// use secrecy::ExposeSecret;
+    /// let contoso = exchanger.tenant(defaults::CONTOSO_TENANT_DOMAIN)?;
+    /// let orders = contoso.get_token("api://orders/.default").await?;
+    /// let claims = ficx::jwt::decode_unverified(orders.secret().expose_secret())?;
+    /// assert_eq!(claims.roles(), ["Orders.Read"]);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
+    ///
     /// # Errors
     /// As [`Exchanger::token`].
     pub async fn get_token(&self, scope: &str) -> Result<AccessToken, Error> {
@@ -300,6 +605,14 @@ impl TenantCredential {
     }
 
     /// The tenant.
+    ///
+    /// ```
+    /// # let exchanger = ficx::Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #     .env(ficx::Env::from_vars::<&str, &str>([])).build()?;
+    /// let credential = exchanger.tenant("22222222-2222-4222-8222-222222222222")?;
+    /// assert!(credential.tenant().is_guid());
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn tenant(&self) -> &TenantId {
         &self.slot.tenant
     }
@@ -466,6 +779,20 @@ async fn assertion(inner: &Arc<Inner>, fresh: bool) -> Result<AccessToken, Error
 
 /// Builds an [`Exchanger`]. Everything is validated in [`ExchangerBuilder::build`], before any
 /// network call.
+///
+/// ```
+/// use ficx::{Exchanger, ManagedIdentity, RetryPolicy};
+/// use std::time::Duration;
+/// let exchanger = Exchanger::builder()
+///     .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .managed_identity(ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?)
+///     .retry(RetryPolicy::default().budget(Duration::from_secs(20)))
+///     .propagation_wait(Duration::from_secs(300)) // during a rollout only
+/// #   .env(ficx::Env::from_vars::<&str, &str>([]))
+///     .build()?;
+/// # let _ = exchanger;
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Default)]
 #[must_use]
 pub struct ExchangerBuilder {
@@ -503,6 +830,13 @@ impl fmt::Debug for ExchangerBuilder {
 
 impl ExchangerBuilder {
     /// The multi-tenant app's client id (required).
+    ///
+    /// ```
+    /// use ficx::Exchanger;
+    /// let err = Exchanger::builder().build().unwrap_err(); // required
+    /// assert!(err.to_string().contains("client id"));
+    /// assert!(Exchanger::builder().client_id("orders-app").build().is_err()); // a GUID
+    /// ```
     pub fn client_id(mut self, id: &str) -> Self {
         self.client_id = Some(id.to_owned());
         self
@@ -511,66 +845,306 @@ impl ExchangerBuilder {
     /// Use this managed identity as the assertion source (the default source is the
     /// system-assigned identity, which the documented flow does not support: name your
     /// user-assigned one).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// // `uami-untrusted` is attached to the compute, but no FIC of the app trusts it.
+    /// let untrusted = ManagedIdentity::client_id(defaults::UAMI_UNTRUSTED_CLIENT_ID)?;
+    /// let exchanger = builder.managed_identity(untrusted).build()?;
+    /// let err = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// assert_eq!(err.aadsts(), Some(700213)); // no FIC matches the subject
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn managed_identity(mut self, identity: ManagedIdentity) -> Self {
         self.identity = Some(identity);
         self
     }
 
     /// Use any assertion source instead of a managed identity.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::{ManagedIdentitySource, TokenFileSource};
+    /// use secrecy::ExposeSecret;
+    /// // An MI token written to a file, as AKS projects a workload-identity token.
+    /// # let mi = ManagedIdentitySource::builder().identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds))).build()?;
+    /// let file = tempfile::NamedTempFile::new()?;
+    /// std::fs::write(file.path(), mi.token(defaults::EXCHANGE_AUDIENCE).await?.secret().expose_secret())?;
+    /// let exchanger = builder.assertion_source(TokenFileSource::new(file.path())).build()?;
+    /// assert!(exchanger.detection().is_none()); // not a managed identity source
+    /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn assertion_source(mut self, source: impl AssertionSource) -> Self {
         self.source = Some(Arc::new(source));
         self
     }
 
     /// The cloud (default: `AZURE_AUTHORITY_HOST` if set, else public).
+    ///
+    /// ```
+    /// use ficx::{Cloud, Exchanger};
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #   .env(ficx::Env::from_vars::<&str, &str>([]))
+    ///     .cloud(Cloud::UsGov)
+    ///     .build()?;
+    /// assert_eq!(exchanger.authority(), "https://login.microsoftonline.us");
+    /// assert_eq!(exchanger.audience(), "api://AzureADTokenExchangeUSGov");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.cloud = Some(cloud);
         self
     }
 
     /// The authority host (overrides the cloud's; plain `http://` only on loopback).
+    ///
+    /// ```
+    /// use ficx::{Cloud, Exchanger};
+    /// let emulator = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #   .env(ficx::Env::from_vars::<&str, &str>([]))
+    ///     .authority_host("https://127.0.0.1:8443/")
+    ///     .build()?;
+    /// assert_eq!(emulator.authority(), "https://127.0.0.1:8443");
+    /// assert_eq!(emulator.cloud().name(), "custom");
+    /// assert!(Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .authority_host("http://login.example.com").build().is_err()); // http only on loopback
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn authority_host(mut self, host: &str) -> Self {
         self.authority_host = Some(host.to_owned());
         self
     }
 
     /// The exchange audience (overrides the cloud's).
+    ///
+    /// ```
+    /// use ficx::Exchanger;
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #   .env(ficx::Env::from_vars::<&str, &str>([]))
+    ///     .authority_host("https://login.sovereign.example")
+    ///     .exchange_audience("api://AzureADTokenExchangeSovereign")
+    ///     .build()?;
+    /// assert_eq!(exchanger.audience(), "api://AzureADTokenExchangeSovereign");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn exchange_audience(mut self, audience: &str) -> Self {
         self.audience = Some(audience.to_owned());
         self
     }
 
     /// The environment for MI detection and proxies (default: the process environment).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// // The App Service variables instead of IMDS.
+    /// let exchanger = builder.env(Env::from_vars(emu.env(Endpoint::AppService))).build()?;
+    /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// assert_eq!(emu.log().count(Endpoint::AppService), 1);
+    /// assert_eq!(emu.log().count(Endpoint::Imds), 0);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn env(mut self, env: Env) -> Self {
         self.env = Some(env);
         self
     }
 
     /// HTTP settings for both legs.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// // Trust the emulator's CA for the authority leg, and nothing else.
+    /// let exchanger = Exchanger::builder()
+    ///     .client_id(defaults::APP_CLIENT_ID)
+    ///     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    ///     .authority_host(emu.authority_url())
+    ///     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    ///     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    ///     .build()?;
+    /// assert!(exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.is_ok());
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn http(mut self, http: HttpOptions) -> Self {
         self.http = http;
         self
     }
 
     /// Retry policy of the exchange leg.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Always);
+    /// let exchanger = builder.retry(ficx::RetryPolicy::none()).build()?;
+    /// let err = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// assert!(err.is_transient());
+    /// assert_eq!(emu.log().count(Endpoint::Token), 1); // not retried
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
         self
     }
 
     /// Retry policy of the managed-identity leg.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// emu.faults().inject(Endpoint::Imds, Fault::Status { status: 500, retry_after: None, body: None }, Times::Next(1));
+    /// let exchanger = builder.mi_retry(ficx::RetryPolicy::none()).build()?;
+    /// let err = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// assert_eq!(err.leg(), Some(ficx::Leg::ManagedIdentity));
+    /// assert_eq!(emu.log().count(Endpoint::Token), 0); // never got to the exchange
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn mi_retry(mut self, retry: RetryPolicy) -> Self {
         self.mi_retry = Some(retry);
         self
     }
 
     /// The clock (default [`SystemClock`]); tests pass a [`crate::ManualClock`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
+    /// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .clock(clock.clone())
+    /// #     .build()?;
+    /// // `exchanger` and `emu` (a running ficx::emulator) share the ManualClock `clock`
+    /// let first = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// clock.advance(Duration::from_secs(3_600)); // the app token (3599 s) has expired
+    /// let second = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// assert!(second.expires_on() > first.expires_on());
+    /// assert_eq!(exchanger.exchange_count(), 2);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.clock = Some(clock);
         self
     }
 
     /// Be told about each retry or propagation wait (the CLI draws its progress line from it).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
+    /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 429, retry_after: None, body: None }, Times::Next(1));
+    /// let retries = Arc::new(AtomicU32::new(0));
+    /// let count = retries.clone();
+    /// let exchanger = builder.clock(Arc::new(ficx::ManualClock::starting_now()))
+    ///     .on_retry(Arc::new(move |_| { count.fetch_add(1, Ordering::Relaxed); })).build()?;
+    /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// assert_eq!(retries.load(Ordering::Relaxed), 1);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn on_retry(mut self, observer: RetryObserver) -> Self {
         self.observer = Some(observer);
         self
@@ -578,12 +1152,48 @@ impl ExchangerBuilder {
 
     /// Never send an assertion with less life than this (default
     /// [`DEFAULT_MIN_ASSERTION_LIFETIME_SECS`]).
+    ///
+    /// ```
+    /// use ficx::{AssertionFn, Error, Exchanger};
+    /// use secrecy::SecretString;
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// // An opaque assertion is assumed to live 10 min: too short for a 15 min minimum.
+    /// let opaque = AssertionFn::new("opaque", || async { Ok::<_, std::io::Error>(SecretString::from("x".to_string())) });
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .assertion_source(opaque).min_assertion_lifetime(Duration::from_secs(900)).build()?;
+    /// assert!(matches!(exchanger.assertion().await, Err(Error::Assertion { .. })));
+    /// # Ok(()) }
+    /// ```
     pub fn min_assertion_lifetime(mut self, d: Duration) -> Self {
         self.min_assertion_life = Some(d);
         self
     }
 
     /// Latest refresh point before expiry (default [`crate::cache::DEFAULT_EXPIRY_BUFFER_SECS`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use std::time::Duration;
+    /// let exchanger = builder.expiry_buffer(Duration::from_secs(600)).build()?;
+    /// let token = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// assert_eq!(token.expires_on().duration_since(token.refresh_on().unwrap())?, Duration::from_secs(600));
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn expiry_buffer(mut self, d: Duration) -> Self {
         self.expiry_buffer = Some(d);
         self
@@ -591,12 +1201,65 @@ impl ExchangerBuilder {
 
     /// Retry AADSTS70021 (a new FIC not yet visible) and 700016/7000229 (a new service principal)
     /// for up to `window`. Off by default: outside a rollout these are configuration errors.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
+    /// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .clock(clock.clone());
+    /// // `builder`: an ExchangerBuilder aimed at `emu` (a running ficx::emulator), both on the ManualClock `clock`
+    /// // Admin consent in Tailspin a moment ago: the service principal is visible in 20 s.
+    /// emu.directory().add_service_principal(defaults::APP_CLIENT_ID, defaults::TAILSPIN_TENANT_ID, None, 20)?;
+    /// let exchanger = builder.propagation_wait(Duration::from_secs(120)).build()?;
+    /// exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?; // AADSTS700016, waited out
+    /// assert!(clock.total_slept() >= Duration::from_secs(20));
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn propagation_wait(mut self, window: Duration) -> Self {
         self.propagation_wait = Some(window);
         self
     }
 
     /// Directory Azure Arc key files must be in (for emulators and tests).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// let exchanger = builder
+    ///     .managed_identity(ManagedIdentity::SystemAssigned) // the machine's identity
+    ///     .env(Env::from_vars(emu.env(Endpoint::AzureArc)))
+    ///     .arc_key_dir(emu.arc_key_dir()) // where the emulated Arc agent writes its key files
+    ///     .build()?;
+    /// exchanger.assertion().await?; // the MI leg: challenge, key file, token
+    /// assert_eq!(exchanger.detection().map(|d| d.kind), Some(ficx::SourceKind::AzureArc));
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn arc_key_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.arc_key_dir = Some(dir.into());
         self
@@ -605,11 +1268,47 @@ impl ExchangerBuilder {
     /// Share exchanged app tokens with other processes through `store` (see [`crate::store`]):
     /// an in-memory miss reads the store before exchanging, and one replica exchanges per key
     /// under a lease. The store is never on the hit path, and its failure never fails a call.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// use ficx::MemoryStore;
+    /// let store = MemoryStore::new(); // clones share one map; RedisStore across processes
+    /// # let replica = || Exchanger::builder().client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID).unwrap())
+    /// #     .authority_host(emu.authority_url()).env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// let (a, b) = (replica().token_store(store.clone()).build()?, replica().token_store(store).build()?);
+    /// a.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// b.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?; // read from the store
+    /// assert_eq!(emu.log().count(Endpoint::Token), 1);
+    /// assert_eq!(b.stats().store.hits, 1);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn token_store(self, store: impl TokenStore) -> Self {
         self.shared_token_store(Arc::new(store))
     }
 
     /// [`token_store`](Self::token_store) for a store that is already shared.
+    ///
+    /// ```
+    /// use ficx::{Exchanger, MemoryStore, TokenStore};
+    /// use std::sync::Arc;
+    /// let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new()); // e.g. chosen at run time
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #   .env(ficx::Env::from_vars::<&str, &str>([]))
+    ///     .shared_token_store(store.clone())
+    ///     .build()?;
+    /// assert_eq!(exchanger.stats().store, ficx::StoreStats::default()); // nothing done yet
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn shared_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
         self
@@ -617,12 +1316,33 @@ impl ExchangerBuilder {
 
     /// Timeouts, lease and cooldown for the token store (defaults: [`StoreOptions::default`]).
     /// Ignored without a store.
+    ///
+    /// ```
+    /// use ficx::{Exchanger, MemoryStore, StoreOptions};
+    /// use std::time::Duration;
+    /// let exchanger = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    /// #   .env(ficx::Env::from_vars::<&str, &str>([]))
+    ///     .token_store(MemoryStore::new())
+    ///     .store_options(StoreOptions::default().op_timeout(Duration::from_millis(100)).lease_wait(Duration::from_secs(2)))
+    ///     .build()?;
+    /// # let _ = exchanger;
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn store_options(mut self, options: StoreOptions) -> Self {
         self.store_options = options;
         self
     }
 
     /// Validate and build. Makes no network call.
+    ///
+    /// ```
+    /// use ficx::{Env, Error, Exchanger};
+    /// // Everything is checked here, before any request.
+    /// let err = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .env(Env::from_vars([("IDENTITY_ENDPOINT", "not a url"), ("IDENTITY_HEADER", "h")]))
+    ///     .build().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidInput { field: "IDENTITY_ENDPOINT", .. }), "{err}");
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the bad field (client id, authority host, CA file, …),

@@ -8,6 +8,16 @@ use crate::ids::{Cloud, ManagedIdentity};
 use crate::jwt::JwtView;
 
 /// What is known about the attempt that failed.
+///
+/// ```
+/// use ficx::diagnose::{Facts, explain};
+/// use ficx::{Cloud, Error, TenantId};
+/// let err = TenantId::new("common").unwrap_err();
+/// let facts = Facts { client_id: "c0c0c0c0-0000-4000-8000-00000000c0c0", tenant: Some("common"), scope: None,
+///     cloud: &Cloud::Public, audience: "api://AzureADTokenExchange", assertion: None, identity: None };
+/// let diagnosis = explain(&err, &facts);
+/// assert!(!diagnosis.summary.is_empty());
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Facts<'a> {
     /// The multi-tenant app's client id.
@@ -27,6 +37,17 @@ pub struct Facts<'a> {
 }
 
 /// A failure explained: one sentence, then the steps that fix it.
+///
+/// ```
+/// use ficx::diagnose::{Facts, explain};
+/// use ficx::{Cloud, Error};
+/// let err = Error::NoManagedIdentity { checked: "IMDS: no answer".into() };
+/// let facts = Facts { client_id: "c0c0c0c0-0000-4000-8000-00000000c0c0", tenant: None, scope: None,
+///     cloud: &Cloud::Public, audience: "api://AzureADTokenExchange", assertion: None, identity: None };
+/// let d = explain(&err, &facts);
+/// assert!(!d.fix.is_empty()); // one step per line
+/// assert!(d.fix.iter().all(|step| !step.contains('\n')));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Diagnosis {
@@ -37,6 +58,14 @@ pub struct Diagnosis {
 }
 
 /// The admin-consent URL for `client_id` in `tenant` on `cloud`.
+///
+/// ```
+/// use ficx::{Cloud, diagnose::consent_url};
+/// assert_eq!(
+///     consent_url(&Cloud::UsGov, "contoso.onmicrosoft.us", "c0c0c0c0-0000-4000-8000-00000000c0c0"),
+///     "https://login.microsoftonline.us/contoso.onmicrosoft.us/adminconsent?client_id=c0c0c0c0-0000-4000-8000-00000000c0c0"
+/// );
+/// ```
 pub fn consent_url(cloud: &Cloud, tenant: &str, client_id: &str) -> String {
     format!(
         "{}/{tenant}/adminconsent?client_id={client_id}",
@@ -45,6 +74,14 @@ pub fn consent_url(cloud: &Cloud, tenant: &str, client_id: &str) -> String {
 }
 
 /// The `ficx setup` command that prints the FIC for these claims (or the selector).
+///
+/// ```
+/// use ficx::{Cloud, diagnose::{Facts, setup_command}};
+/// let facts = Facts { client_id: "c0c0c0c0-0000-4000-8000-00000000c0c0", tenant: Some("contoso.onmicrosoft.com"), scope: None,
+///     cloud: &Cloud::Public, audience: "api://AzureADTokenExchange", assertion: None, identity: None };
+/// // Without the MI token's claims: read them live.
+/// assert_eq!(setup_command(&facts), "ficx setup --from-live --app c0c0c0c0-0000-4000-8000-00000000c0c0");
+/// ```
 pub fn setup_command(facts: &Facts<'_>) -> String {
     match facts.assertion {
         Some(a) => format!(

@@ -8,6 +8,13 @@ use std::fmt;
 use std::time::Duration;
 
 /// Which leg of the two-step flow an error belongs to.
+///
+/// ```
+/// use ficx::{Error, Leg};
+/// let e = Error::Timeout { leg: Leg::Exchange, url: "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token".into(), after: std::time::Duration::from_secs(30) };
+/// assert_eq!(e.leg(), Some(Leg::Exchange));
+/// assert_eq!(Leg::ManagedIdentity.to_string(), "managed identity");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Leg {
@@ -28,6 +35,16 @@ impl fmt::Display for Leg {
 
 /// A shared error used as a `source()` (shared so that [`Error`] is `Clone`: single-flight hands
 /// one outcome to every waiting caller).
+///
+/// ```
+/// use ficx::{Error, Leg, TransportKind, error::SharedCause};
+/// use std::error::Error as _;
+/// let cause: SharedCause = std::sync::Arc::new(std::io::Error::other("connection refused"));
+/// let e = Error::Transport { leg: Leg::ManagedIdentity, url: "http://169.254.169.254/metadata/identity/oauth2/token".into(), kind: TransportKind::Connect, cause: Some(cause) };
+/// assert_eq!(e.source().unwrap().to_string(), "connection refused");
+/// let copy = e.clone(); // Clone thanks to the shared cause
+/// assert!(copy.is_transient());
+/// ```
 pub type SharedCause = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong getting a cross-tenant token.
@@ -127,6 +144,13 @@ pub enum Error {
 }
 
 /// The kinds of transport failure.
+///
+/// ```
+/// use ficx::{Error, Leg, TransportKind};
+/// let tls = Error::Transport { leg: Leg::Exchange, url: "https://login.example.com".into(), kind: TransportKind::Tls, cause: None };
+/// assert!(!tls.is_transient()); // a certificate problem does not go away by itself
+/// assert_eq!(TransportKind::Connect.to_string(), "could not connect");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportKind {
@@ -155,6 +179,12 @@ impl fmt::Display for TransportKind {
 }
 
 /// Which managed-identity endpoint kind answered.
+///
+/// ```
+/// use ficx::SourceKind;
+/// assert_eq!(SourceKind::AppService.to_string(), "App Service"); // for people
+/// assert_eq!(SourceKind::AppService.as_str(), "app_service"); // for JSON and logs
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SourceKind {
@@ -174,6 +204,10 @@ pub enum SourceKind {
 
 impl SourceKind {
     /// A stable lower-case name, as used in JSON output and logs.
+    ///
+    /// ```
+    /// assert_eq!(ficx::SourceKind::ServiceFabric.as_str(), "service_fabric");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             SourceKind::Imds => "imds",
@@ -200,6 +234,26 @@ impl fmt::Display for SourceKind {
 }
 
 /// A managed-identity endpoint's error answer.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// // A client id that is not attached to the emulated compute: IMDS answers 400.
+/// let unknown = ManagedIdentity::client_id("a9a9a9a9-0000-4000-8000-000000000009")?;
+/// let source = ficx::ManagedIdentitySource::builder().identity(unknown)
+///     .env(Env::from_vars(emu.env(Endpoint::Imds))).build()?;
+/// let err = source.token(defaults::EXCHANGE_AUDIENCE).await.unwrap_err();
+/// let mi = err.managed_identity().expect("an MI endpoint error");
+/// assert_eq!((mi.source_kind, mi.status), (ficx::SourceKind::Imds, 400));
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "managed identity ({source_kind}, {identity}) returned HTTP {status}{}{}",
@@ -223,6 +277,32 @@ pub struct MiError {
 }
 
 /// Entra's OAuth error answer to the exchange, with all the raw evidence kept.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// # let exchanger = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// #     .build()?;
+/// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+/// // Tailspin has no service principal for the app.
+/// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+/// let entra = err.entra().expect("Entra's answer");
+/// assert_eq!((entra.status, entra.error.as_str()), (400, "unauthorized_client"));
+/// assert_eq!(entra.codes.first(), Some(&700016));
+/// assert!(entra.trace_id.is_some()); // for Microsoft support
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "Entra rejected the exchange for tenant {tenant} (HTTP {status} {error}{}): {}",
@@ -257,6 +337,30 @@ pub struct EntraError {
 
 impl EntraError {
     /// The first line of the description without the `AADSTSnnnn: ` prefix.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// let entra = err.entra().unwrap();
+    /// assert!(entra.description.starts_with("AADSTS700016: "));
+    /// assert!(!entra.summary().starts_with("AADSTS")); // the first line, prefix removed
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn summary(&self) -> &str {
         let first = self.description.lines().next().unwrap_or("").trim();
         match first.split_once(": ") {
@@ -268,6 +372,14 @@ impl EntraError {
 
 impl Error {
     /// Which leg failed, when the failure belongs to one.
+    ///
+    /// ```
+    /// use ficx::{Error, Leg, TenantId};
+    /// let bad_input = TenantId::new("common").unwrap_err();
+    /// assert_eq!(bad_input.leg(), None); // failed before any request
+    /// let e = Error::NoManagedIdentity { checked: "IMDS: no answer".into() };
+    /// assert_eq!(e.leg(), Some(Leg::ManagedIdentity));
+    /// ```
     pub fn leg(&self) -> Option<Leg> {
         match self {
             Error::ManagedIdentity(_)
@@ -283,6 +395,13 @@ impl Error {
 
     /// True when the same request may succeed later without anyone changing configuration:
     /// timeouts, connection failures, HTTP 408/429/5xx, and IMDS 404/410 (IMDS is updating).
+    ///
+    /// ```
+    /// use ficx::{Error, Leg};
+    /// let timeout = Error::Timeout { leg: Leg::ManagedIdentity, url: "http://169.254.169.254/metadata/identity/oauth2/token".into(), after: std::time::Duration::from_secs(5) };
+    /// assert!(timeout.is_transient());
+    /// assert!(!Error::Unsupported("Cloud Shell as an assertion source".into()).is_transient());
+    /// ```
     pub fn is_transient(&self) -> bool {
         match self {
             // A TLS failure or an oversized body will not change by retrying.
@@ -306,6 +425,14 @@ impl Error {
 
     /// The `ficx` CLI's exit code for this error (README "Exit codes"): 2 bad input, 3 the
     /// managed-identity leg, 4 Entra rejected the exchange, 5 transient after retries, 1 else.
+    ///
+    /// ```
+    /// use ficx::{Error, Leg};
+    /// assert_eq!(ficx::Scope::new("a b").unwrap_err().exit_code(), 2); // bad input
+    /// assert_eq!(Error::NoManagedIdentity { checked: String::new() }.exit_code(), 3);
+    /// let timeout = Error::Timeout { leg: Leg::Exchange, url: String::new(), after: Default::default() };
+    /// assert_eq!(timeout.exit_code(), 5); // transient after retries
+    /// ```
     pub fn exit_code(&self) -> u8 {
         if self.is_usage() {
             return 2;
@@ -325,11 +452,39 @@ impl Error {
     }
 
     /// True when this failed before any network call (bad input or impossible configuration).
+    ///
+    /// ```
+    /// use ficx::Error;
+    /// assert!(ficx::TenantId::new("contoso/x").unwrap_err().is_usage());
+    /// assert!(!Error::Store("redis: connection refused".into()).is_usage());
+    /// ```
     pub fn is_usage(&self) -> bool {
         matches!(self, Error::InvalidInput { .. } | Error::Unsupported(_))
     }
 
     /// The first AADSTS code Entra returned, if Entra is where this came from.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// assert_eq!(err.aadsts(), Some(700016)); // the app has no service principal in Tailspin
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn aadsts(&self) -> Option<u32> {
         match self {
             Error::Exchange(e) => e.codes.first().copied(),
@@ -338,6 +493,30 @@ impl Error {
     }
 
     /// The Entra error, if this is one.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// let entra = err.entra().expect("Entra rejected the exchange");
+    /// assert_eq!(entra.tenant, defaults::TAILSPIN_TENANT_DOMAIN);
+    /// assert_eq!(entra.client_id, defaults::APP_CLIENT_ID);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn entra(&self) -> Option<&EntraError> {
         match self {
             Error::Exchange(e) => Some(e),
@@ -346,6 +525,26 @@ impl Error {
     }
 
     /// The MI endpoint error, if this is one.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// let source = ficx::ManagedIdentitySource::builder()
+    ///     .identity(ManagedIdentity::client_id("a9a9a9a9-0000-4000-8000-000000000009")?) // not attached
+    ///     .env(Env::from_vars(emu.env(Endpoint::AppService))).build()?;
+    /// let err = source.token(defaults::EXCHANGE_AUDIENCE).await.unwrap_err();
+    /// let mi = err.managed_identity().expect("the MI endpoint's error");
+    /// assert_eq!(mi.source_kind, ficx::SourceKind::AppService);
+    /// assert!(err.entra().is_none());
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn managed_identity(&self) -> Option<&MiError> {
         match self {
             Error::ManagedIdentity(e) => Some(e),
@@ -354,6 +553,36 @@ impl Error {
     }
 
     /// The delay the server asked for, if it sent `Retry-After` (or a variant).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, RetryAfter, Times};
+    /// use std::time::Duration;
+    /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: Some(RetryAfter::Seconds(7)), body: None }, Times::Always);
+    /// # let exchanger = Exchanger::builder().client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url()).env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .retry(ficx::RetryPolicy::none()).build()?;
+    /// let err = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Exchange(e) => e.retry_after,
@@ -366,6 +595,28 @@ impl Error {
     ///
     /// Codes and texts change over time (Microsoft says so); hints are best effort and the raw
     /// fields stay available on [`EntraError`] and [`MiError`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let exchanger = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// #     .build()?;
+    /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
+    /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// assert_eq!(err.hint(), ficx::hints::lookup(700016).map(|row| row.fix));
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Error::Exchange(e) => e.codes.iter().find_map(|c| crate::hints::aadsts_hint(*c)),

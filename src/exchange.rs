@@ -16,6 +16,11 @@ use crate::scope::Scope;
 use crate::token::AccessToken;
 
 /// RFC 7523 assertion type.
+///
+/// ```
+/// // The `client_assertion_type` form field of every exchange request (RFC 7523).
+/// assert_eq!(ficx::JWT_BEARER, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+/// ```
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The token endpoint of `tenant` under `authority`.

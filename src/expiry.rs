@@ -14,6 +14,28 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use crate::clock::{from_unix, unix};
 
 /// Numeric values below this (2001-01-01T00:00:00Z) are durations, not epochs.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// use ficx::emulator::{Fault, Times};
+/// use ficx::{EPOCH_THRESHOLD_SECS, ManagedIdentitySource};
+/// // An MI endpoint writing `"expires_on": 3600`: below the threshold, so a duration.
+/// let body = r#"{"access_token":"eyJ0eXAiOiJKV1QifQ.e30.sig","expires_on":3600,"token_type":"Bearer","resource":"api://AzureADTokenExchange"}"#;
+/// emu.faults().inject(Endpoint::Imds, Fault::Status { status: 200, retry_after: None, body: Some(body.into()) }, Times::Next(1));
+/// let source = ManagedIdentitySource::builder().env(Env::from_vars(emu.env(Endpoint::Imds))).build()?;
+/// let token = source.token(defaults::EXCHANGE_AUDIENCE).await?;
+/// assert!(3600 < EPOCH_THRESHOLD_SECS);
+/// assert!(token.remaining(std::time::SystemTime::now()).as_secs() <= 3600);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub const EPOCH_THRESHOLD_SECS: i64 = 978_307_200;
 
 /// Longest lifetime believed (10 years); anything beyond is a parse mistake.

@@ -5,6 +5,13 @@
 use crate::error::{MiError, SourceKind};
 
 /// How a failure should be retried.
+///
+/// ```
+/// use ficx::hints::{RetryClass, lookup};
+/// assert_eq!(lookup(70021).unwrap().retry, RetryClass::Propagation); // FIC not propagated yet
+/// assert_eq!(lookup(700024).unwrap().retry, RetryClass::Remint); // assertion expired
+/// assert_eq!(lookup(700213).unwrap().retry, RetryClass::Never); // FIC subject is wrong
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RetryClass {
@@ -17,6 +24,13 @@ pub enum RetryClass {
 }
 
 /// One row of the AADSTS table.
+///
+/// ```
+/// let row: &ficx::hints::AadstsCode = ficx::hints::lookup(700213).unwrap();
+/// assert_eq!(row.code, 700213);
+/// assert!(row.meaning.contains("subject"));
+/// assert!(!row.fix.contains('\n')); // one line
+/// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct AadstsCode {
@@ -42,6 +56,12 @@ const fn row(code: u32, meaning: &'static str, fix: &'static str, retry: RetryCl
 use RetryClass::{Never, Propagation, Remint};
 
 /// Every AADSTS code this flow is known to produce (protocol.md §4).
+///
+/// ```
+/// use ficx::hints::AADSTS_CODES;
+/// assert!(AADSTS_CODES.iter().any(|row| row.code == 70021));
+/// assert!(AADSTS_CODES.iter().all(|row| !row.fix.is_empty()));
+/// ```
 pub const AADSTS_CODES: &[AadstsCode] = &[
     row(
         70021,
@@ -220,6 +240,12 @@ pub const AADSTS_CODES: &[AadstsCode] = &[
 ];
 
 /// Look an AADSTS code up in [`AADSTS_CODES`].
+///
+/// ```
+/// let row = ficx::hints::lookup(7000215).expect("a known code");
+/// assert!(!row.meaning.is_empty() && !row.fix.is_empty());
+/// assert!(ficx::hints::lookup(1).is_none());
+/// ```
 pub fn lookup(code: u32) -> Option<&'static AadstsCode> {
     AADSTS_CODES.iter().find(|r| r.code == code)
 }

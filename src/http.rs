@@ -16,13 +16,58 @@ use crate::error::{Error, Leg, SharedCause, TransportKind, quote};
 use crate::trust;
 
 /// Default timeout of one request (connect + response).
+///
+/// ```
+/// use ficx::{DEFAULT_TIMEOUT_SECS, HttpOptions};
+/// use std::time::Duration;
+/// let explicit = HttpOptions::default().timeout(Duration::from_secs(DEFAULT_TIMEOUT_SECS));
+/// assert_eq!(format!("{explicit:?}"), format!("{:?}", HttpOptions::default()));
+/// ```
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 /// Default connect timeout.
+///
+/// ```
+/// use ficx::{DEFAULT_CONNECT_TIMEOUT_SECS, HttpOptions};
+/// use std::time::Duration;
+/// let explicit = HttpOptions::default().connect_timeout(Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS));
+/// assert_eq!(format!("{explicit:?}"), format!("{:?}", HttpOptions::default()));
+/// ```
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 5;
 /// Default cap on a response body; larger bodies fail with [`TransportKind::BodyTooLarge`].
+///
+/// ```
+/// use ficx::{DEFAULT_MAX_BODY_BYTES, HttpOptions};
+/// let explicit = HttpOptions::default().max_body_bytes(DEFAULT_MAX_BODY_BYTES);
+/// assert_eq!(format!("{explicit:?}"), format!("{:?}", HttpOptions::default()));
+/// ```
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Which certificate authorities the authority (Entra) leg trusts.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// # let builder = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+/// use ficx::{Error, TransportKind};
+/// // Mozilla's roots do not include the emulator's CA: the exchange leg fails on TLS.
+/// let exchanger = builder.http(HttpOptions::default().trust_roots(TrustRoots::Mozilla))
+///     .retry(ficx::RetryPolicy::none()).build()?;
+/// let err = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+/// assert!(matches!(err, Error::Transport { kind: TransportKind::Tls, .. }), "{err}");
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum TrustRoots {
@@ -36,6 +81,18 @@ pub enum TrustRoots {
 }
 
 /// Proxy choice for the authority leg.
+///
+/// ```
+/// use ficx::{Exchanger, HttpOptions, ManagedIdentity, ProxySetting};
+/// let http = HttpOptions::default().proxy(ProxySetting::Url("http://proxy.corp.example:3128".into()));
+/// let exchanger = Exchanger::builder()
+///     .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .managed_identity(ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?)
+/// #   .env(ficx::Env::from_vars([("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi/token"), ("IDENTITY_HEADER", "h")]))
+///     .http(http)
+///     .build()?; // the authority leg goes through the proxy; MI requests never do
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ProxySetting {
@@ -86,12 +143,52 @@ impl Default for HttpOptions {
 
 impl HttpOptions {
     /// Timeout of one request, connect to last body byte (default [`DEFAULT_TIMEOUT_SECS`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// use std::time::Duration;
+    /// emu.faults().inject(Endpoint::Token, Fault::Hang, Times::Always);
+    /// let http = HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem())
+    ///     .timeout(Duration::from_millis(300));
+    /// let exchanger = builder.http(http).retry(ficx::RetryPolicy::none()).build()?;
+    /// let err = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// assert!(matches!(err, ficx::Error::Timeout { .. }), "{err}");
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = d;
         self
     }
 
     /// Connect timeout (default [`DEFAULT_CONNECT_TIMEOUT_SECS`]).
+    ///
+    /// ```
+    /// use ficx::{Exchanger, HttpOptions, ManagedIdentity};
+    /// use std::time::Duration;
+    /// let exchanger = Exchanger::builder()
+    ///     .client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .managed_identity(ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?)
+    /// #   .env(ficx::Env::from_vars([("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi/token"), ("IDENTITY_HEADER", "h")]))
+    ///     .http(HttpOptions::default().connect_timeout(Duration::from_secs(2)).timeout(Duration::from_secs(5)))
+    ///     .build()?;
+    /// # let _ = exchanger;
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
         self
@@ -99,18 +196,92 @@ impl HttpOptions {
 
     /// Also trust the CA certificates in this PEM file (e.g. the emulator's, or a TLS-inspecting
     /// proxy's). Read when the exchanger is built.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// // The emulator writes its CA bundle to a file, as a TLS-inspecting proxy's admin would.
+    /// let exchanger = builder.http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_file(emu.ca_file()))
+    ///     .build()?;
+    /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// // A missing file fails the build, before any request.
+    /// let missing = HttpOptions::default().ca_file("/nonexistent/ca.pem");
+    /// # let builder = Exchanger::builder().client_id(defaults::APP_CLIENT_ID).env(Env::from_vars(emu.env(Endpoint::Imds)));
+    /// assert!(builder.http(missing).build().unwrap_err().is_usage());
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.ca_files.push(path.into());
         self
     }
 
     /// Also trust the CA certificates in this PEM text.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// let http = HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem());
+    /// let exchanger = builder.http(http).build()?;
+    /// let token = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// assert_eq!(token.token_type(), "Bearer");
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.ca_pems.push(pem.into());
         self
     }
 
     /// Which roots to trust besides the extra CAs (default [`TrustRoots::System`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// // ExtraOnly with no extra CA trusts nothing: TLS to the emulator fails.
+    /// let exchanger = builder.http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly))
+    ///     .retry(ficx::RetryPolicy::none()).build()?;
+    /// let err = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// assert!(!err.is_transient()); // a TLS failure is not retried
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn trust_roots(mut self, t: TrustRoots) -> Self {
         self.trust = t;
         self
@@ -118,12 +289,44 @@ impl HttpOptions {
 
     /// Proxy for the authority leg (default [`ProxySetting::FromEnv`]). MI endpoints are never
     /// proxied, and neither are loopback addresses.
+    ///
+    /// ```
+    /// use ficx::{HttpOptions, ProxySetting};
+    /// // Ignore HTTPS_PROXY from the environment.
+    /// let http = HttpOptions::default().proxy(ProxySetting::None);
+    /// assert!(format!("{http:?}").contains("proxy: None"));
+    /// ```
     pub fn proxy(mut self, p: ProxySetting) -> Self {
         self.proxy = p;
         self
     }
 
     /// Cap on a response body (default [`DEFAULT_MAX_BODY_BYTES`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::{Error, TransportKind};
+    /// let http = HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem())
+    ///     .max_body_bytes(256); // a token reply is larger
+    /// let exchanger = builder.http(http).build()?;
+    /// let err = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+    /// assert!(matches!(err, Error::Transport { kind: TransportKind::BodyTooLarge, .. }), "{err}");
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn max_body_bytes(mut self, n: usize) -> Self {
         self.max_body_bytes = n;
         self

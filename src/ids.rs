@@ -10,6 +10,12 @@ use std::str::FromStr;
 use crate::error::{Error, quote};
 
 /// Longest identifier accepted anywhere (a verified domain is at most 253 characters).
+///
+/// ```
+/// use ficx::{TenantId, ids::MAX_ID_LEN};
+/// let long = format!("{}.example.com", "a".repeat(MAX_ID_LEN));
+/// assert!(TenantId::new(&long).is_err());
+/// ```
 pub const MAX_ID_LEN: usize = 256;
 
 fn is_guid(s: &str) -> bool {
@@ -45,6 +51,13 @@ macro_rules! guid_type {
         impl $name {
             /// Parse and validate.
             ///
+            /// ```
+            #[doc = concat!("use ficx::", stringify!($name), ";")]
+            #[doc = concat!("assert!(", stringify!($name), "::new(\"c0c0c0c0-0000-4000-8000-00000000c0c0\").is_ok());")]
+            #[doc = concat!("let err = ", stringify!($name), "::new(\"orders-app\").unwrap_err();")]
+            #[doc = concat!("assert!(err.to_string().contains(\"", $field, "\"));")]
+            /// ```
+            ///
             /// # Errors
             /// [`Error::InvalidInput`] naming the field when `value` is not a GUID.
             pub fn new(value: &str) -> Result<Self, Error> {
@@ -52,6 +65,12 @@ macro_rules! guid_type {
             }
 
             /// The lower-case GUID.
+            ///
+            /// ```
+            #[doc = concat!("let id = ficx::", stringify!($name), "::new(\"C0C0C0C0-0000-4000-8000-00000000C0C0\")?;")]
+            /// assert_eq!(id.as_str(), "c0c0c0c0-0000-4000-8000-00000000c0c0");
+            /// # Ok::<(), ficx::Error>(())
+            /// ```
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -87,12 +106,26 @@ macro_rules! guid_type {
 guid_type!(
     /// An application (client) id: the multi-tenant app's `client_id`, or a managed identity's
     /// client id (the selector sent to the MI endpoint).
+    ///
+    /// ```
+    /// use ficx::ClientId;
+    /// let app: ClientId = "C0C0C0C0-0000-4000-8000-00000000C0C0".parse()?;
+    /// assert_eq!(app.to_string(), "c0c0c0c0-0000-4000-8000-00000000c0c0");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     ClientId,
     "client id"
 );
 guid_type!(
     /// A directory object id: a managed identity's object (principal) id, which is the FIC
     /// `subject`, or an app registration's object id (how Graph addresses it).
+    ///
+    /// ```
+    /// use ficx::ObjectId;
+    /// let subject = ObjectId::new("B2B2B2B2-0000-4000-8000-000000000002")?; // the FIC subject
+    /// assert_eq!(subject.as_str(), "b2b2b2b2-0000-4000-8000-000000000002");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     ObjectId,
     "object id"
 );
@@ -115,6 +148,14 @@ pub struct TenantId(String);
 
 impl TenantId {
     /// Parse and validate.
+    ///
+    /// ```
+    /// use ficx::TenantId;
+    /// assert_eq!(TenantId::new("72F988BF-86F1-41AF-91AB-2D7CD011DB47")?.as_str(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    /// assert!(TenantId::new("organizations").is_err()); // client credentials need one tenant
+    /// assert!(TenantId::new("contoso").is_err()); // not a domain name
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] with field `tenant` when `value` is neither a GUID nor a domain name.
@@ -166,11 +207,24 @@ impl TenantId {
     }
 
     /// The tenant as it goes into URLs (lower-case).
+    ///
+    /// ```
+    /// let tenant = ficx::TenantId::new("Contoso.OnMicrosoft.com")?;
+    /// assert_eq!(tenant.as_str(), "contoso.onmicrosoft.com");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// True when this is a GUID rather than a domain name.
+    ///
+    /// ```
+    /// use ficx::TenantId;
+    /// assert!(TenantId::new("72F988BF-86F1-41AF-91AB-2D7CD011DB47")?.is_guid());
+    /// assert!(!TenantId::new("contoso.onmicrosoft.com")?.is_guid());
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn is_guid(&self) -> bool {
         is_guid(&self.0)
     }
@@ -203,11 +257,29 @@ impl AsRef<str> for TenantId {
 
 /// An ARM resource id of a user-assigned managed identity:
 /// `/subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`.
+///
+/// ```
+/// use ficx::ArmResourceId;
+/// let id = ArmResourceId::new(
+///     "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg\
+///      /providers/Microsoft.ManagedIdentity/userAssignedIdentities/fic-uami",
+/// )?;
+/// assert_eq!(id.name(), "fic-uami");
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ArmResourceId(String);
 
 impl ArmResourceId {
     /// Parse and validate (segment names are compared case-insensitively, as ARM does).
+    ///
+    /// ```
+    /// use ficx::ArmResourceId;
+    /// let ok = "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg\
+    ///           /providers/microsoft.managedidentity/userAssignedIdentities/fic-uami";
+    /// assert!(ArmResourceId::new(ok).is_ok()); // segment names in any case
+    /// assert!(ArmResourceId::new("/subscriptions/x/resourceGroups/rg").is_err());
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] with field `mi resource id` when the shape is wrong.
@@ -244,11 +316,27 @@ impl ArmResourceId {
     }
 
     /// The resource id as given.
+    ///
+    /// ```
+    /// let raw = "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/RG\
+    ///            /providers/Microsoft.ManagedIdentity/userAssignedIdentities/fic-uami";
+    /// assert_eq!(ficx::ArmResourceId::new(raw)?.as_str(), raw); // kept as given
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The identity's name (last segment).
+    ///
+    /// ```
+    /// let id = ficx::ArmResourceId::new(
+    ///     "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg\
+    ///      /providers/Microsoft.ManagedIdentity/userAssignedIdentities/orders-uami",
+    /// )?;
+    /// assert_eq!(id.name(), "orders-uami");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn name(&self) -> &str {
         self.0.rsplit('/').next().unwrap_or("")
     }
@@ -303,6 +391,14 @@ pub enum ManagedIdentity {
 impl ManagedIdentity {
     /// A user-assigned identity by client id.
     ///
+    /// ```
+    /// use ficx::ManagedIdentity;
+    /// let mi = ManagedIdentity::client_id("A1A1A1A1-0000-4000-8000-000000000001")?;
+    /// assert_eq!(mi.value(), Some("a1a1a1a1-0000-4000-8000-000000000001")); // lower-cased
+    /// assert!(ManagedIdentity::client_id("fic-uami").is_err());
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] (field `mi client id`) when not a GUID.
     pub fn client_id(value: &str) -> Result<Self, Error> {
@@ -310,6 +406,13 @@ impl ManagedIdentity {
     }
 
     /// A user-assigned identity by object (principal) id.
+    ///
+    /// ```
+    /// use ficx::ManagedIdentity;
+    /// let mi = ManagedIdentity::object_id("b2b2b2b2-0000-4000-8000-000000000002")?;
+    /// assert_eq!(mi.kind(), "object_id");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (field `mi object id`) when not a GUID.
@@ -319,6 +422,16 @@ impl ManagedIdentity {
 
     /// A user-assigned identity by ARM resource id.
     ///
+    /// ```
+    /// use ficx::ManagedIdentity;
+    /// let mi = ManagedIdentity::resource_id(
+    ///     "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg\
+    ///      /providers/Microsoft.ManagedIdentity/userAssignedIdentities/fic-uami",
+    /// )?;
+    /// assert_eq!(mi.kind(), "resource_id");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] (field `mi resource id`) when the shape is wrong.
     pub fn resource_id(value: &str) -> Result<Self, Error> {
@@ -326,11 +439,25 @@ impl ManagedIdentity {
     }
 
     /// True for [`ManagedIdentity::SystemAssigned`].
+    ///
+    /// ```
+    /// use ficx::ManagedIdentity;
+    /// assert!(ManagedIdentity::default().is_system_assigned());
+    /// assert!(!ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?.is_system_assigned());
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn is_system_assigned(&self) -> bool {
         matches!(self, Self::SystemAssigned)
     }
 
     /// The selector kind as a short name: `system`, `client_id`, `object_id`, `resource_id`.
+    ///
+    /// ```
+    /// use ficx::ManagedIdentity;
+    /// assert_eq!(ManagedIdentity::SystemAssigned.kind(), "system");
+    /// assert_eq!(ManagedIdentity::client_id("a1a1a1a1-0000-4000-8000-000000000001")?.kind(), "client_id");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn kind(&self) -> &'static str {
         match self {
             Self::SystemAssigned => "system",
@@ -341,6 +468,14 @@ impl ManagedIdentity {
     }
 
     /// The selector value, if user-assigned.
+    ///
+    /// ```
+    /// use ficx::ManagedIdentity;
+    /// assert_eq!(ManagedIdentity::SystemAssigned.value(), None);
+    /// let mi = ManagedIdentity::object_id("b2b2b2b2-0000-4000-8000-000000000002")?;
+    /// assert_eq!(mi.value(), Some("b2b2b2b2-0000-4000-8000-000000000002"));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn value(&self) -> Option<&str> {
         match self {
             Self::SystemAssigned => None,
@@ -363,16 +498,48 @@ impl fmt::Display for ManagedIdentity {
 }
 
 /// Public cloud authority host.
+///
+/// ```
+/// use ficx::{Cloud, ids::PUBLIC_AUTHORITY_HOST};
+/// assert_eq!(Cloud::Public.authority_host(), PUBLIC_AUTHORITY_HOST);
+/// ```
 pub const PUBLIC_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 /// US Government authority host.
+///
+/// ```
+/// use ficx::{Cloud, ids::USGOV_AUTHORITY_HOST};
+/// assert_eq!(Cloud::from_authority_host(USGOV_AUTHORITY_HOST)?, Cloud::UsGov);
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const USGOV_AUTHORITY_HOST: &str = "https://login.microsoftonline.us";
 /// China (21Vianet) authority host (the one the China FIC page and MSAL use).
+///
+/// ```
+/// use ficx::{Cloud, ids::CHINA_AUTHORITY_HOST};
+/// assert_eq!(Cloud::from_authority_host(CHINA_AUTHORITY_HOST)?, Cloud::China);
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const CHINA_AUTHORITY_HOST: &str = "https://login.partner.microsoftonline.cn";
 /// Public cloud token-exchange audience.
+///
+/// ```
+/// use ficx::{Cloud, ids::PUBLIC_EXCHANGE_AUDIENCE};
+/// assert_eq!(Cloud::Public.exchange_audience(), PUBLIC_EXCHANGE_AUDIENCE);
+/// ```
 pub const PUBLIC_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
 /// US Government token-exchange audience.
+///
+/// ```
+/// use ficx::{Cloud, ids::USGOV_EXCHANGE_AUDIENCE};
+/// assert_eq!(Cloud::UsGov.exchange_audience(), USGOV_EXCHANGE_AUDIENCE);
+/// ```
 pub const USGOV_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchangeUSGov";
 /// China token-exchange audience.
+///
+/// ```
+/// use ficx::{Cloud, ids::CHINA_EXCHANGE_AUDIENCE};
+/// assert_eq!(Cloud::China.exchange_audience(), CHINA_EXCHANGE_AUDIENCE);
+/// ```
 pub const CHINA_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchangeChina";
 
 /// The Azure cloud: where the token endpoint lives and which exchange audience the MI token
@@ -408,6 +575,13 @@ pub enum Cloud {
 impl Cloud {
     /// Parse `public`, `usgov` (or `us-gov`, `usgovernment`), `china`.
     ///
+    /// ```
+    /// use ficx::Cloud;
+    /// assert_eq!(Cloud::from_name("AzureUSGovernment")?, Cloud::UsGov);
+    /// assert!(Cloud::from_name("mars").is_err());
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] with field `cloud` for anything else.
     pub fn from_name(name: &str) -> Result<Self, Error> {
@@ -428,6 +602,14 @@ impl Cloud {
     /// Work out the cloud from an authority host (as found in `AZURE_AUTHORITY_HOST`): a known
     /// host maps to its cloud, anything else becomes [`Cloud::Custom`] with the public audience.
     ///
+    /// ```
+    /// use ficx::Cloud;
+    /// assert_eq!(Cloud::from_authority_host("https://login.microsoftonline.us/")?, Cloud::UsGov);
+    /// let emu = Cloud::from_authority_host("https://127.0.0.1:8443")?;
+    /// assert_eq!((emu.name(), emu.exchange_audience()), ("custom", "api://AzureADTokenExchange"));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] when the host is not a valid authority URL (see [`check_authority`]).
     pub fn from_authority_host(host: &str) -> Result<Self, Error> {
@@ -447,6 +629,14 @@ impl Cloud {
     /// The cloud by precedence: `explicit`, then an explicit authority host (a custom cloud with
     /// `explicit`'s audience when the host is not a known one), then `AZURE_AUTHORITY_HOST` from
     /// `env`, then public (protocol.md §3.2).
+    ///
+    /// ```
+    /// use ficx::{Cloud, Env};
+    /// let env = Env::from_vars([("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us")]);
+    /// assert_eq!(Cloud::resolve(None, None, &env)?, Cloud::UsGov);
+    /// assert_eq!(Cloud::resolve(Some(Cloud::China), None, &env)?, Cloud::China); // explicit wins
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a malformed authority host.
@@ -481,6 +671,13 @@ impl Cloud {
     }
 
     /// The authority host, without a trailing slash.
+    ///
+    /// ```
+    /// use ficx::Cloud;
+    /// assert_eq!(Cloud::China.authority_host(), "https://login.partner.microsoftonline.cn");
+    /// assert_eq!(Cloud::from_authority_host("https://127.0.0.1:8443/")?.authority_host(), "https://127.0.0.1:8443");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn authority_host(&self) -> &str {
         match self {
             Cloud::Public => PUBLIC_AUTHORITY_HOST,
@@ -491,6 +688,10 @@ impl Cloud {
     }
 
     /// The token-exchange audience the MI token must be requested for and the FIC must list.
+    ///
+    /// ```
+    /// assert_eq!(ficx::Cloud::Public.exchange_audience(), "api://AzureADTokenExchange");
+    /// ```
     pub fn exchange_audience(&self) -> &str {
         match self {
             Cloud::Public => PUBLIC_EXCHANGE_AUDIENCE,
@@ -501,6 +702,13 @@ impl Cloud {
     }
 
     /// A short name: `public`, `usgov`, `china`, `custom`.
+    ///
+    /// ```
+    /// use ficx::Cloud;
+    /// assert_eq!(Cloud::default().name(), "public");
+    /// assert_eq!(Cloud::from_name("us-gov")?.name(), "usgov");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             Cloud::Public => "public",
@@ -512,6 +720,14 @@ impl Cloud {
 
     /// The FIC issuer for managed identities of `tenant` in this cloud:
     /// `https://<authority-host>/<tenant>/v2.0`.
+    ///
+    /// ```
+    /// let tenant_a = "11111111-0000-4000-8000-000000000001";
+    /// assert_eq!(
+    ///     ficx::Cloud::Public.issuer_for(tenant_a),
+    ///     "https://login.microsoftonline.com/11111111-0000-4000-8000-000000000001/v2.0"
+    /// );
+    /// ```
     pub fn issuer_for(&self, tenant: &str) -> String {
         format!("{}/{}/v2.0", self.authority_host(), tenant)
     }
@@ -519,6 +735,15 @@ impl Cloud {
 
 /// Validate an authority URL: `https://host[:port][/]`, or plain `http://` only on a loopback
 /// address. Returns it without a trailing slash.
+///
+/// ```
+/// use ficx::ids::check_authority;
+/// assert_eq!(check_authority("https://login.microsoftonline.com/")?, "https://login.microsoftonline.com");
+/// assert!(check_authority("http://127.0.0.1:8080").is_ok()); // plain http on loopback only
+/// assert!(check_authority("http://login.example.com").is_err());
+/// assert!(check_authority("https://login.microsoftonline.com/tenant-a").is_err());
+/// # Ok::<(), ficx::Error>(())
+/// ```
 ///
 /// # Errors
 /// [`Error::InvalidInput`] with field `authority host`.
@@ -553,6 +778,12 @@ pub fn check_authority(value: &str) -> Result<String, Error> {
 }
 
 /// True for `localhost`, `127.0.0.0/8` and `[::1]`.
+///
+/// ```
+/// use ficx::ids::is_loopback_host;
+/// assert!(is_loopback_host("localhost") && is_loopback_host("127.0.0.2") && is_loopback_host("[::1]"));
+/// assert!(!is_loopback_host("169.254.169.254"));
+/// ```
 pub fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost")

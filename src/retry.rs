@@ -20,8 +20,41 @@ use crate::clock::Clock;
 use crate::error::{Error, SourceKind};
 
 /// Budget kept once IMDS has answered 410 ("back within 70 s", how-to-use-vm-token.md).
+///
+/// ```
+/// use ficx::{RetryPolicy, retry::IMDS_410_BUDGET_SECS};
+/// // A short budget still waits out an IMDS 410 ("back within 70 s") for this long.
+/// let policy = RetryPolicy::default().budget(std::time::Duration::from_secs(10));
+/// assert!(policy.get_budget().as_secs() < IMDS_410_BUDGET_SECS);
+/// ```
 pub const IMDS_410_BUDGET_SECS: u64 = 75;
 /// Longest `Retry-After` believed; anything longer is capped to this.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// # let builder = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+/// use ficx::emulator::{Fault, RetryAfter, Times};
+/// use ficx::retry::MAX_RETRY_AFTER_SECS;
+/// let year = RetryAfter::Seconds(365 * 86_400);
+/// emu.faults().inject(Endpoint::Token, Fault::Status { status: 429, retry_after: Some(year), body: None }, Times::Always);
+/// let exchanger = builder.retry(ficx::RetryPolicy::none()).build()?;
+/// let err = exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
+/// assert_eq!(err.retry_after().unwrap().as_secs(), MAX_RETRY_AFTER_SECS); // capped
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub const MAX_RETRY_AFTER_SECS: u64 = 3600;
 
 /// How a leg retries transient failures.
@@ -47,12 +80,36 @@ pub struct RetryPolicy {
 }
 
 /// Default retries per leg.
+///
+/// ```
+/// use ficx::{RetryPolicy, retry::DEFAULT_MAX_RETRIES};
+/// assert_eq!(RetryPolicy::default().get_max_retries(), DEFAULT_MAX_RETRIES);
+/// ```
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 /// Default first back-off delay.
+///
+/// ```
+/// use ficx::{RetryPolicy, retry::DEFAULT_INITIAL_DELAY_MS};
+/// use std::time::Duration;
+/// let explicit = RetryPolicy::default().initial_delay(Duration::from_millis(DEFAULT_INITIAL_DELAY_MS));
+/// assert_eq!(explicit, RetryPolicy::default());
+/// ```
 pub const DEFAULT_INITIAL_DELAY_MS: u64 = 1000;
 /// Default cap on one back-off delay.
+///
+/// ```
+/// use ficx::{RetryPolicy, retry::DEFAULT_MAX_DELAY_SECS};
+/// use std::time::Duration;
+/// let explicit = RetryPolicy::default().max_delay(Duration::from_secs(DEFAULT_MAX_DELAY_SECS));
+/// assert_eq!(explicit, RetryPolicy::default());
+/// ```
 pub const DEFAULT_MAX_DELAY_SECS: u64 = 30;
 /// Default overall time budget of one leg's retries.
+///
+/// ```
+/// use ficx::{RetryPolicy, retry::DEFAULT_BUDGET_SECS};
+/// assert_eq!(RetryPolicy::default().get_budget().as_secs(), DEFAULT_BUDGET_SECS);
+/// ```
 pub const DEFAULT_BUDGET_SECS: u64 = 60;
 
 impl Default for RetryPolicy {
@@ -69,47 +126,175 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// No retries at all.
+    ///
+    /// ```
+    /// let policy = ficx::RetryPolicy::none();
+    /// assert_eq!(policy.get_max_retries(), 0); // the first failure is returned as is
+    /// ```
     pub fn none() -> Self {
         Self::default().max_retries(0)
     }
 
     /// How many times a failed request is retried (default [`DEFAULT_MAX_RETRIES`]). IMDS 410 is
     /// retried past this until [`IMDS_410_BUDGET_SECS`] have passed.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Always);
+    /// let clock = std::sync::Arc::new(ficx::ManualClock::starting_now()); // virtual back-off
+    /// let exchanger = builder.clock(clock.clone()).retry(ficx::RetryPolicy::default().max_retries(2)).build()?;
+    /// assert!(exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.is_err());
+    /// assert_eq!(emu.log().count(Endpoint::Token), 3); // the first attempt and 2 retries
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
         self
     }
 
     /// The first back-off delay, doubled on each retry (default [`DEFAULT_INITIAL_DELAY_MS`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// use std::time::Duration;
+    /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Next(3));
+    /// let clock = std::sync::Arc::new(ficx::ManualClock::starting_now());
+    /// let policy = ficx::RetryPolicy::default().initial_delay(Duration::from_millis(200)).jitter(false);
+    /// let exchanger = builder.clock(clock.clone()).retry(policy).build()?;
+    /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// assert_eq!(clock.sleeps(), [200, 400, 800].map(Duration::from_millis)); // doubled each time
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn initial_delay(mut self, d: Duration) -> Self {
         self.initial_delay = d;
         self
     }
 
     /// The cap on one back-off delay (default [`DEFAULT_MAX_DELAY_SECS`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// use std::time::Duration;
+    /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Next(3));
+    /// let clock = std::sync::Arc::new(ficx::ManualClock::starting_now());
+    /// let policy = ficx::RetryPolicy::default().max_delay(Duration::from_millis(1500)).jitter(false);
+    /// let exchanger = builder.clock(clock.clone()).retry(policy).build()?;
+    /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+    /// assert_eq!(clock.sleeps(), [1000, 1500, 1500].map(Duration::from_millis)); // 2 s and 4 s capped
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn max_delay(mut self, d: Duration) -> Self {
         self.max_delay = d;
         self
     }
 
     /// The total time the retries of one request may take (default [`DEFAULT_BUDGET_SECS`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let builder = Exchanger::builder()
+    /// #     .client_id(defaults::APP_CLIENT_ID)
+    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+    /// #     .authority_host(emu.authority_url())
+    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// use std::time::Duration;
+    /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Always);
+    /// let clock = std::sync::Arc::new(ficx::ManualClock::starting_now());
+    /// let policy = ficx::RetryPolicy::default().max_retries(100).budget(Duration::from_secs(10));
+    /// let exchanger = builder.clock(clock.clone()).retry(policy).build()?;
+    /// assert!(exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.is_err());
+    /// assert!(clock.total_slept() <= Duration::from_secs(10)); // gave up within the budget
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn budget(mut self, d: Duration) -> Self {
         self.budget = d;
         self
     }
 
     /// Randomise each delay down by up to 20 % so a fleet does not retry in step (default on).
+    ///
+    /// ```
+    /// use ficx::RetryPolicy;
+    /// let exact = RetryPolicy::default().jitter(false); // e.g. for tests asserting on delays
+    /// assert_ne!(exact, RetryPolicy::default());
+    /// assert_eq!(exact.jitter(true), RetryPolicy::default());
+    /// ```
     pub fn jitter(mut self, on: bool) -> Self {
         self.jitter = on;
         self
     }
 
     /// The configured retry count.
+    ///
+    /// ```
+    /// assert_eq!(ficx::RetryPolicy::default().max_retries(3).get_max_retries(), 3);
+    /// ```
     pub fn get_max_retries(&self) -> u32 {
         self.max_retries
     }
 
     /// The configured budget.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = ficx::RetryPolicy::default().budget(Duration::from_secs(20));
+    /// assert_eq!(policy.get_budget(), Duration::from_secs(20));
+    /// ```
     pub fn get_budget(&self) -> Duration {
         self.budget
     }
@@ -171,6 +356,38 @@ pub(crate) fn parse_retry_after(
 }
 
 /// What the loop tells an observer before each wait (the CLI draws a progress line from it).
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// # let builder = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+/// # use ficx::emulator::{Fault, Times};
+/// # use std::sync::{Arc, Mutex};
+/// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Next(1));
+/// let events = Arc::new(Mutex::new(Vec::new()));
+/// let seen = events.clone();
+/// let exchanger = builder.clock(Arc::new(ficx::ManualClock::starting_now()))
+///     .on_retry(Arc::new(move |e: &ficx::RetryEvent| seen.lock().unwrap().push((e.attempt, e.reason.clone()))))
+///     .build()?;
+/// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+/// let events = events.lock().unwrap();
+/// assert_eq!(events.len(), 1);
+/// assert_eq!(events[0].0, 1); // first retry
+/// assert!(events[0].1.contains("503"), "{}", events[0].1);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RetryEvent {
@@ -183,6 +400,34 @@ pub struct RetryEvent {
 }
 
 /// A callback told about each retry wait.
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// # let builder = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+/// use ficx::emulator::{Fault, Times};
+/// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
+/// emu.faults().inject(Endpoint::Imds, Fault::Status { status: 500, retry_after: None, body: None }, Times::Next(2));
+/// let waits = Arc::new(AtomicU32::new(0));
+/// let counter = waits.clone();
+/// let observer: ficx::RetryObserver = Arc::new(move |_event| { counter.fetch_add(1, Ordering::Relaxed); });
+/// let exchanger = builder.clock(Arc::new(ficx::ManualClock::starting_now())).on_retry(observer).build()?;
+/// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+/// assert_eq!(waits.load(Ordering::Relaxed), 2); // two MI retries
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub type RetryObserver = std::sync::Arc<dyn Fn(&RetryEvent) + Send + Sync>;
 
 /// Run `op` until it succeeds, fails for good, or the policy's retries or budget run out.

@@ -10,12 +10,31 @@ use std::fmt;
 use crate::error::{Error, quote};
 
 /// The suffix every client-credentials scope carries.
+///
+/// ```
+/// use ficx::{Scope, scope::DEFAULT_SUFFIX};
+/// assert!(Scope::new("api://orders")?.as_str().ends_with(DEFAULT_SUFFIX));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const DEFAULT_SUFFIX: &str = "/.default";
 
 /// Longest scope accepted.
+///
+/// ```
+/// use ficx::{Scope, scope::MAX_SCOPE_LEN};
+/// assert!(Scope::new(&format!("api://{}", "x".repeat(MAX_SCOPE_LEN))).is_err());
+/// ```
 pub const MAX_SCOPE_LEN: usize = 256;
 
 /// A validated `<resource>/.default` scope.
+///
+/// ```
+/// use ficx::Scope;
+/// let scope: Scope = "https://vault.azure.net".parse()?;
+/// assert_eq!(scope.as_str(), "https://vault.azure.net/.default");
+/// assert_eq!(scope.resource(), "https://vault.azure.net");
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Scope(Box<str>);
 
@@ -80,11 +99,23 @@ impl Scope {
     }
 
     /// The scope, always ending in `/.default`.
+    ///
+    /// ```
+    /// let scope = ficx::Scope::new("https://graph.microsoft.com/.default")?;
+    /// assert_eq!(scope.as_str(), "https://graph.microsoft.com/.default");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The resource: the scope without `/.default` (what MI endpoints take as `resource`).
+    ///
+    /// ```
+    /// let scope = ficx::Scope::new("https://graph.microsoft.com/.default")?;
+    /// assert_eq!(scope.resource(), "https://graph.microsoft.com"); // what an MI endpoint takes
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn resource(&self) -> &str {
         self.0.strip_suffix(DEFAULT_SUFFIX).unwrap_or(&self.0)
     }

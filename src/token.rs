@@ -36,6 +36,14 @@ pub struct AccessToken {
 
 impl AccessToken {
     /// Build a token. `refresh_on` is when ficx will refresh it ahead of expiry, if known.
+    ///
+    /// ```
+    /// use ficx::AccessToken;
+    /// use std::time::{Duration, SystemTime};
+    /// let expires = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_003_599);
+    /// let t = AccessToken::new("eyJ0eXAi…".to_string().into(), expires, None, "Bearer");
+    /// assert_eq!(t.expires_on_unix(), 1_800_003_599);
+    /// ```
     pub fn new(
         secret: SecretString,
         expires_on: SystemTime,
@@ -52,6 +60,13 @@ impl AccessToken {
 
     /// The token itself.
     ///
+    /// ```
+    /// use secrecy::ExposeSecret;
+    /// # let t = ficx::AccessToken::new("eyJ0eXAi…".to_string().into(), std::time::SystemTime::now(), None, "Bearer");
+    /// let header = format!("{} {}", t.token_type(), t.secret().expose_secret());
+    /// assert!(header.starts_with("Bearer eyJ"));
+    /// ```
+    ///
     /// # Security
     /// This is a bearer credential: whoever holds it acts as the app in the foreign tenant. Send
     /// it only in an `Authorization` header over https; never log or persist it in clear.
@@ -60,27 +75,62 @@ impl AccessToken {
     }
 
     /// When the token expires.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// let expires = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let t = ficx::AccessToken::new("eyJ…".to_string().into(), expires, None, "Bearer");
+    /// assert_eq!(t.expires_on(), expires);
+    /// ```
     pub fn expires_on(&self) -> SystemTime {
         self.expires_on
     }
 
     /// `expires_on` as Unix seconds.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// let expires = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let t = ficx::AccessToken::new("eyJ…".to_string().into(), expires, None, "Bearer");
+    /// assert_eq!(t.expires_on_unix(), 1_800_000_000);
+    /// ```
     pub fn expires_on_unix(&self) -> i64 {
         unix(self.expires_on)
     }
 
     /// When ficx plans to refresh the token ahead of expiry (server `refresh_in`, half-life,
     /// or 5 minutes before expiry; see [`crate::cache`]).
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// let expires = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_003_600);
+    /// let refresh = expires - Duration::from_secs(1_800); // e.g. the server's refresh_in
+    /// let t = ficx::AccessToken::new("eyJ…".to_string().into(), expires, Some(refresh), "Bearer");
+    /// assert_eq!(t.refresh_on(), Some(refresh));
+    /// ```
     pub fn refresh_on(&self) -> Option<SystemTime> {
         self.refresh_on
     }
 
     /// The token type, normally `Bearer`.
+    ///
+    /// ```
+    /// let t = ficx::AccessToken::new("eyJ…".to_string().into(), std::time::SystemTime::now(), None, "Bearer");
+    /// assert_eq!(t.token_type(), "Bearer");
+    /// ```
     pub fn token_type(&self) -> &str {
         &self.token_type
     }
 
     /// Time left before expiry at `now` (zero when already expired).
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let t = ficx::AccessToken::new("eyJ…".to_string().into(), now + Duration::from_secs(60), None, "Bearer");
+    /// assert_eq!(t.remaining(now), Duration::from_secs(60));
+    /// assert_eq!(t.remaining(now + Duration::from_secs(3600)), Duration::ZERO); // expired
+    /// ```
     pub fn remaining(&self, now: SystemTime) -> Duration {
         self.expires_on.duration_since(now).unwrap_or_default()
     }
@@ -109,11 +159,21 @@ impl AccessToken {
     }
 
     /// The length of the token text (safe to log).
+    ///
+    /// ```
+    /// let t = ficx::AccessToken::new("eyJ.x.y".to_string().into(), std::time::SystemTime::now(), None, "Bearer");
+    /// assert_eq!(t.len(), 7); // safe to log, unlike the token
+    /// ```
     pub fn len(&self) -> usize {
         self.secret.0.expose_secret().len()
     }
 
     /// True when the token text is empty.
+    ///
+    /// ```
+    /// let t = ficx::AccessToken::new(String::new().into(), std::time::SystemTime::now(), None, "Bearer");
+    /// assert!(t.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.secret.0.expose_secret().is_empty()
     }

@@ -17,14 +17,51 @@ use super::EmulatorError;
 pub(crate) const DEFAULT_TOML: &str = include_str!("default.toml");
 
 /// Default authority host the emulator impersonates ([`EmulatorConfig::issuer_host`]).
+///
+/// ```
+/// use ficx::emulator::{DEFAULT_ISSUER_HOST, EmulatorConfig};
+/// assert_eq!(EmulatorConfig::default_config().issuer_host, DEFAULT_ISSUER_HOST);
+/// assert_eq!(DEFAULT_ISSUER_HOST, ficx::Cloud::Public.authority_host()); // tokens look like production
+/// ```
 pub const DEFAULT_ISSUER_HOST: &str = "https://login.microsoftonline.com";
 /// Default MI token lifetime ([`LifetimesConfig::mi_secs`]).
+///
+/// ```
+/// use ficx::emulator::{DEFAULT_MI_LIFETIME_SECS, LifetimesConfig};
+/// assert_eq!(LifetimesConfig::default().mi_secs, DEFAULT_MI_LIFETIME_SECS); // 24 h, as real MI tokens
+/// ```
 pub const DEFAULT_MI_LIFETIME_SECS: u64 = 86_400;
 /// Default app-only token lifetime ([`LifetimesConfig::app_secs`]).
+///
+/// ```
+/// use ficx::emulator::{DEFAULT_APP_LIFETIME_SECS, LifetimesConfig};
+/// assert_eq!(LifetimesConfig::default().app_secs, DEFAULT_APP_LIFETIME_SECS);
+/// ```
 pub const DEFAULT_APP_LIFETIME_SECS: u64 = 3_599;
 /// Default re-issue threshold of the MI token cache ([`LifetimesConfig::mi_reissue_below_secs`]).
+///
+/// ```
+/// use ficx::emulator::{DEFAULT_MI_REISSUE_BELOW_SECS, LifetimesConfig};
+/// assert_eq!(LifetimesConfig::default().mi_reissue_below_secs, DEFAULT_MI_REISSUE_BELOW_SECS);
+/// ```
 pub const DEFAULT_MI_REISSUE_BELOW_SECS: u64 = 900;
 /// Most FICs one application may carry (Entra's limit).
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// use ficx::emulator::{FicConfig, MAX_FICS_PER_APP};
+/// let fic = |i: usize| FicConfig { name: format!("fic-{i}"), issuer: defaults::APP_FIC_ISSUER.into(),
+///     subject: format!("b9b9b9b9-0000-4000-8000-{i:012}"), audiences: vec![defaults::EXCHANGE_AUDIENCE.into()], visible_after_secs: 0 };
+/// for i in 1..MAX_FICS_PER_APP { // the app already holds one
+///     emu.directory().add_fic(defaults::APP_NAME, fic(i))?;
+/// }
+/// assert!(emu.directory().add_fic(defaults::APP_NAME, fic(MAX_FICS_PER_APP)).is_err());
+/// # Ok(()) }
+/// ```
 pub const MAX_FICS_PER_APP: usize = 20;
 
 fn default_issuer_host() -> String {
@@ -54,6 +91,16 @@ fn is_zero(n: &u64) -> bool {
 
 /// The whole emulator configuration. [`Default`] is the built-in default directory.
 /// `Debug` masks `signing_key_pem` and the secrets.
+///
+/// ```
+/// use ficx::emulator::EmulatorConfig;
+/// let mut config = EmulatorConfig::default_config();
+/// config.lifetimes.app_secs = 600; // short-lived app tokens
+/// config.listen.mi_port = 8181;
+/// config.validate()?;
+/// assert_eq!(EmulatorConfig::from_toml(&config.to_toml())?, config);
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmulatorConfig {
@@ -123,6 +170,12 @@ impl std::fmt::Debug for EmulatorConfig {
 }
 
 /// `[listen]`: where the emulator listens. Loopback only.
+///
+/// ```
+/// use ficx::emulator::ListenConfig;
+/// let listen = ListenConfig { mi_port: 8181, authority_port: 8443, ..ListenConfig::default() };
+/// assert_eq!(listen.host, "127.0.0.1");
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListenConfig {
@@ -161,6 +214,14 @@ impl Default for ListenConfig {
 }
 
 /// `[lifetimes]`: token lifetimes.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, LifetimesConfig};
+/// let mut config = EmulatorConfig::default_config();
+/// config.lifetimes = LifetimesConfig { app_refresh_in_secs: Some(1800), ..LifetimesConfig::default() };
+/// config.validate()?; // token replies now carry refresh_in
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LifetimesConfig {
@@ -191,6 +252,12 @@ impl Default for LifetimesConfig {
 }
 
 /// `[secrets]`: fixed platform secrets; random per start when absent.
+///
+/// ```
+/// use ficx::emulator::SecretsConfig;
+/// let fixed = SecretsConfig { identity_header: Some("0123456789abcdef".into()), msi_secret: None };
+/// assert!(!format!("{fixed:?}").contains("0123456789abcdef")); // masked in Debug
+/// ```
 #[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretsConfig {
@@ -213,6 +280,14 @@ impl std::fmt::Debug for SecretsConfig {
 }
 
 /// `[arc]`: Azure Arc settings.
+///
+/// ```
+/// use ficx::emulator::{ArcConfig, EmulatorConfig};
+/// let mut config = EmulatorConfig::default_config();
+/// config.arc = ArcConfig { key_dir: Some("/var/tmp/ficx-arc".into()) }; // what `arc_key_dir` must then allow
+/// config.validate()?;
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArcConfig {
@@ -222,6 +297,15 @@ pub struct ArcConfig {
 }
 
 /// `[[tenants]]`: a tenant; URLs may name it by id or by any domain, case-insensitively.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, TenantConfig};
+/// let mut config = EmulatorConfig::default_config();
+/// config.tenants.push(TenantConfig { id: "55555555-5555-4555-8555-555555555555".into(),
+///     domains: vec!["adatum.onmicrosoft.com".into()], display_name: Some("Adatum".into()) });
+/// config.validate()?;
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfig {
@@ -236,6 +320,13 @@ pub struct TenantConfig {
 }
 
 /// Whether a managed identity is system- or user-assigned.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, IdentityKind};
+/// let config = EmulatorConfig::default_config();
+/// let users = config.managed_identities.iter().filter(|m| m.kind == IdentityKind::User).count();
+/// assert_eq!(users, 2);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IdentityKind {
@@ -246,6 +337,17 @@ pub enum IdentityKind {
 }
 
 /// `[[managed_identities]]`: a managed identity.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, IdentityKind, ManagedIdentityConfig, defaults};
+/// let mut config = EmulatorConfig::default_config();
+/// config.managed_identities.push(ManagedIdentityConfig { name: "uami-orders".into(), kind: IdentityKind::User,
+///     tenant: defaults::HOME_TENANT_ID.into(), client_id: "a4a4a4a4-0000-4000-8000-000000000004".into(),
+///     object_id: "b4b4b4b4-0000-4000-8000-000000000004".into(), resource_id: None });
+/// config.host.user_assigned.push("uami-orders".into()); // attach it to the compute
+/// config.validate()?;
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManagedIdentityConfig {
@@ -266,6 +368,14 @@ pub struct ManagedIdentityConfig {
 }
 
 /// `[host]`: what the emulated compute has attached.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, HostConfig};
+/// let mut config = EmulatorConfig::default_config();
+/// config.host = HostConfig { user_assigned: vec!["uami-trusted".into()], ..HostConfig::default() }; // no system identity
+/// config.validate()?;
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostConfig {
@@ -287,6 +397,15 @@ pub struct HostConfig {
 }
 
 /// `[host.cloud_shell_user]`: the Cloud Shell user.
+///
+/// ```
+/// use ficx::emulator::{CloudShellUserConfig, EmulatorConfig, defaults};
+/// let mut config = EmulatorConfig::default_config();
+/// config.host.cloud_shell_user = Some(CloudShellUserConfig { tenant: defaults::HOME_TENANT_ID.into(),
+///     object_id: "e1e1e1e1-0000-4000-8000-0000000000e1".into(), upn: "ops@fabrikam.onmicrosoft.com".into() });
+/// config.validate()?;
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloudShellUserConfig {
@@ -299,6 +418,16 @@ pub struct CloudShellUserConfig {
 }
 
 /// `[[apps]]`: an app registration.
+///
+/// ```
+/// use ficx::emulator::{AppConfig, EmulatorConfig, defaults};
+/// let mut config = EmulatorConfig::default_config();
+/// config.apps.push(AppConfig { name: "orders-app".into(), client_id: "c2c2c2c2-0000-4000-8000-00000000c2c2".into(),
+///     object_id: "d2d2d2d2-0000-4000-8000-00000000d2d2".into(), home_tenant: defaults::HOME_TENANT_ID.into(),
+///     multi_tenant: true, fics: vec![] });
+/// config.validate()?;
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppConfig {
@@ -319,6 +448,16 @@ pub struct AppConfig {
 }
 
 /// `[[apps.fics]]`: a federated identity credential. Matching is exact and case-sensitive.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, FicConfig, defaults};
+/// let mut config = EmulatorConfig::default_config();
+/// // A second FIC, seen only 60 s after start (AADSTS70021 until then).
+/// config.apps[0].fics.push(FicConfig { name: "trust-sami".into(), issuer: defaults::APP_FIC_ISSUER.into(),
+///     subject: defaults::SAMI_OBJECT_ID.into(), audiences: vec![defaults::EXCHANGE_AUDIENCE.into()], visible_after_secs: 60 });
+/// config.validate()?;
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FicConfig {
@@ -337,6 +476,15 @@ pub struct FicConfig {
 }
 
 /// `[[service_principals]]`: an app provisioned in a tenant.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, ServicePrincipalConfig, defaults};
+/// let mut config = EmulatorConfig::default_config();
+/// config.service_principals.push(ServicePrincipalConfig { app: defaults::APP_NAME.into(),
+///     tenant: defaults::TAILSPIN_TENANT_DOMAIN.into(), object_id: None, visible_after_secs: 30 });
+/// config.validate()?;
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServicePrincipalConfig {
@@ -354,6 +502,13 @@ pub struct ServicePrincipalConfig {
 }
 
 /// Where a resource exists: `"all"` tenants or a list of tenants.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, ResourceTenants};
+/// let config = EmulatorConfig::default_config();
+/// let graph = config.resources.iter().find(|r| r.name == "graph").unwrap();
+/// assert_eq!(graph.tenants, ResourceTenants::Keyword("all".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ResourceTenants {
@@ -370,6 +525,16 @@ impl Default for ResourceTenants {
 }
 
 /// `[[resources]]`: a resource (API) tokens can be requested for.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, ResourceConfig, ResourceTenants};
+/// let mut config = EmulatorConfig::default_config();
+/// config.resources.push(ResourceConfig { name: "billing".into(), app_id: "0b0b0b0b-0000-4000-8000-00000000000b".into(),
+///     identifier_uris: vec!["api://billing".into()], tenants: ResourceTenants::default(),
+///     roles: vec!["Invoices.Read".into()], token_version: 2, mi_only: false });
+/// config.validate()?;
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceConfig {
@@ -397,6 +562,17 @@ pub struct ResourceConfig {
 }
 
 /// `[[role_assignments]]`: app roles granted to an app's service principal in a tenant.
+///
+/// ```
+/// use ficx::emulator::{EmulatorConfig, RoleAssignmentConfig, defaults};
+/// let mut config = EmulatorConfig::default_config();
+/// config.role_assignments.push(RoleAssignmentConfig { app: defaults::APP_NAME.into(),
+///     tenant: defaults::CONTOSO_TENANT_ID.into(), resource: "orders".into(), roles: vec!["Orders.Write".into()] });
+/// config.validate()?;
+/// config.role_assignments[3].roles = vec!["Orders.Delete".into()]; // not defined by the resource
+/// assert!(config.validate().is_err());
+/// # Ok::<(), ficx::emulator::EmulatorError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleAssignmentConfig {
@@ -418,6 +594,13 @@ impl Default for EmulatorConfig {
 
 impl EmulatorConfig {
     /// The built-in default configuration (`src/emulator/default.toml`).
+    ///
+    /// ```
+    /// use ficx::emulator::{EmulatorConfig, defaults};
+    /// let config = EmulatorConfig::default_config();
+    /// assert_eq!(config.tenants.len(), 4);
+    /// assert_eq!(config.apps[0].client_id, defaults::APP_CLIENT_ID);
+    /// ```
     pub fn default_config() -> Self {
         // The embedded file is covered by a unit test; failing here is a build defect.
         toml::from_str(DEFAULT_TOML).expect("embedded default.toml parses")
@@ -465,11 +648,30 @@ impl EmulatorConfig {
 
     /// The annotated TOML text of the built-in default configuration (with its comments; a
     /// starting point for custom configurations).
+    ///
+    /// ```
+    /// use ficx::emulator::EmulatorConfig;
+    /// let text = EmulatorConfig::default_toml(); // annotated: a starting point for your own
+    /// assert_eq!(EmulatorConfig::from_toml(text)?, EmulatorConfig::default_config());
+    /// # Ok::<(), ficx::emulator::EmulatorError>(())
+    /// ```
     pub fn default_toml() -> &'static str {
         DEFAULT_TOML
     }
 
     /// Parse and validate a TOML configuration.
+    ///
+    /// ```
+    /// use ficx::emulator::EmulatorConfig;
+    /// let config = EmulatorConfig::from_toml(r#"
+    ///     [[tenants]]
+    ///     id = "11111111-1111-4111-8111-111111111111"
+    ///     domains = ["fabrikam.onmicrosoft.com"]
+    /// "#)?;
+    /// assert_eq!(config.tenants[0].domains, ["fabrikam.onmicrosoft.com"]);
+    /// assert!(EmulatorConfig::from_toml("[[tenants]]\nid = \"x\"").is_err()); // validated
+    /// # Ok::<(), ficx::emulator::EmulatorError>(())
+    /// ```
     ///
     /// # Errors
     /// [`EmulatorError::Config`] for syntax errors and failed checks.
@@ -484,6 +686,13 @@ impl EmulatorConfig {
 
     /// Parse and validate a JSON configuration.
     ///
+    /// ```
+    /// use ficx::emulator::EmulatorConfig;
+    /// let json = serde_json::to_string(&EmulatorConfig::default_config()).unwrap();
+    /// assert_eq!(EmulatorConfig::from_json(&json)?, EmulatorConfig::default_config());
+    /// # Ok::<(), ficx::emulator::EmulatorError>(())
+    /// ```
+    ///
     /// # Errors
     /// [`EmulatorError::Config`] for syntax errors and failed checks.
     pub fn from_json(text: &str) -> Result<Self, EmulatorError> {
@@ -496,6 +705,16 @@ impl EmulatorConfig {
     }
 
     /// Read a configuration file: `.json` as JSON, anything else as TOML.
+    ///
+    /// ```
+    /// use ficx::emulator::EmulatorConfig;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("emulator.toml");
+    /// std::fs::write(&path, EmulatorConfig::default_toml()).unwrap();
+    /// assert_eq!(EmulatorConfig::from_file(&path)?, EmulatorConfig::default_config());
+    /// assert!(EmulatorConfig::from_file(&dir.path().join("missing.json")).is_err());
+    /// # Ok::<(), ficx::emulator::EmulatorError>(())
+    /// ```
     ///
     /// # Errors
     /// [`EmulatorError::Io`] when unreadable; [`EmulatorError::Config`] when invalid.
@@ -515,11 +734,29 @@ impl EmulatorConfig {
     }
 
     /// The configuration as TOML (secrets included when set).
+    ///
+    /// ```
+    /// use ficx::emulator::EmulatorConfig;
+    /// let mut config = EmulatorConfig::default_config();
+    /// config.secrets.msi_secret = Some("fixed-for-tests".into());
+    /// let text = config.to_toml();
+    /// assert!(text.contains("msi_secret = \"fixed-for-tests\"")); // secrets included when set
+    /// assert_eq!(EmulatorConfig::from_toml(&text)?, config);
+    /// # Ok::<(), ficx::emulator::EmulatorError>(())
+    /// ```
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot serialize: {e}\n"))
     }
 
     /// Check ids and references.
+    ///
+    /// ```
+    /// use ficx::emulator::EmulatorConfig;
+    /// let mut config = EmulatorConfig::default_config();
+    /// config.host.user_assigned.push("no-such-identity".into());
+    /// let err = config.validate().unwrap_err();
+    /// assert!(err.to_string().contains("host.user_assigned"), "{err}");
+    /// ```
     ///
     /// # Errors
     /// [`EmulatorError::Config`] naming the first failing field by path.

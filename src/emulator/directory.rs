@@ -352,6 +352,18 @@ fn fic_from(f: &FicConfig, base: i64) -> Fic {
 }
 
 /// A FIC as the live directory holds it.
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// let fic = &emu.directory().fics(defaults::APP_CLIENT_ID)?[0]; // by client id or name
+/// assert_eq!((fic.name.as_str(), fic.issuer.as_str()), (defaults::APP_FIC_NAME, defaults::APP_FIC_ISSUER));
+/// assert_eq!(fic.audiences, [defaults::EXCHANGE_AUDIENCE]);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FicView {
     /// FIC name.
@@ -367,6 +379,18 @@ pub struct FicView {
 }
 
 /// A service principal as the live directory holds it.
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// let sps = emu.directory().service_principals();
+/// let contoso = sps.iter().find(|sp| sp.tenant_id == defaults::CONTOSO_TENANT_ID && sp.app_client_id == defaults::APP_CLIENT_ID).unwrap();
+/// assert_eq!(contoso.object_id, defaults::APP_SP_CONTOSO_OBJECT_ID);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServicePrincipalView {
     /// The app's client id.
@@ -381,6 +405,19 @@ pub struct ServicePrincipalView {
 
 /// Runtime changes to the directory; cheap to clone. Times are relative to "now" on the
 /// emulator's clock. Changes are seen by the next request.
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// // Simulate an admin removing consent in Northwind mid-test.
+/// let directory = emu.directory().clone();
+/// assert!(directory.remove_service_principal(defaults::APP_NAME, defaults::NORTHWIND_TENANT_DOMAIN)?);
+/// assert_eq!(emu.directory().service_principals().len(), directory.service_principals().len());
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct DirectoryHandle {
     dir: Arc<ArcSwap<Directory>>,
@@ -438,6 +475,21 @@ impl DirectoryHandle {
     /// Add a FIC to `app` (name or client id), visible to the token service after
     /// `fic.visible_after_secs` from now.
     ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// use ficx::emulator::FicConfig;
+    /// // A FIC trusting the second identity, visible to the token service in 30 s.
+    /// emu.directory().add_fic(defaults::APP_NAME, FicConfig { name: "trust-uami-untrusted".into(),
+    ///     issuer: defaults::APP_FIC_ISSUER.into(), subject: defaults::UAMI_UNTRUSTED_OBJECT_ID.into(),
+    ///     audiences: vec![defaults::EXCHANGE_AUDIENCE.into()], visible_after_secs: 30 })?;
+    /// assert_eq!(emu.directory().fics(defaults::APP_NAME)?.len(), 2);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`EmulatorError::Directory`] for an unknown app, a duplicate name or issuer+subject, or
     /// more than [`super::MAX_FICS_PER_APP`]; [`EmulatorError::Config`] for bad fields.
@@ -478,6 +530,18 @@ impl DirectoryHandle {
 
     /// Remove the FIC `name` from `app`; false when it had none of that name.
     ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// assert!(emu.directory().remove_fic(defaults::APP_NAME, defaults::APP_FIC_NAME)?);
+    /// assert!(!emu.directory().remove_fic(defaults::APP_NAME, defaults::APP_FIC_NAME)?); // already gone
+    /// assert!(emu.directory().remove_fic("no-such-app", "x").is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`EmulatorError::Directory`] for an unknown app.
     pub fn remove_fic(&self, app: &str, name: &str) -> Result<bool, EmulatorError> {
@@ -492,6 +556,18 @@ impl DirectoryHandle {
     }
 
     /// The FICs of `app` (name or client id).
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// let fics = emu.directory().fics(defaults::APP_NAME)?;
+    /// assert_eq!(fics.len(), 1);
+    /// assert!(fics[0].visible_at_unix > 0); // visible since start
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`EmulatorError::Directory`] for an unknown app.
@@ -515,6 +591,19 @@ impl DirectoryHandle {
     /// Provision `app` in `tenant` (what admin consent does), visible after
     /// `visible_after_secs` from now. Returns the service principal's object id (`object_id`
     /// when given, else derived stably from app and tenant).
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// // Admin consent in Tailspin, seen by the token service 20 s from now.
+    /// let oid = emu.directory().add_service_principal(defaults::APP_NAME, defaults::TAILSPIN_TENANT_DOMAIN, None, 20)?;
+    /// assert!(ficx::ObjectId::new(&oid).is_ok()); // derived stably from app and tenant
+    /// assert!(emu.directory().add_service_principal(defaults::APP_NAME, defaults::TAILSPIN_TENANT_DOMAIN, None, 0).is_err());
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`EmulatorError::Directory`] for an unknown app or tenant, a single-tenant app outside its
@@ -570,6 +659,17 @@ impl DirectoryHandle {
 
     /// Remove the service principal of `app` in `tenant`; false when there was none.
     ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// assert!(emu.directory().remove_service_principal(defaults::APP_NAME, defaults::CONTOSO_TENANT_ID)?);
+    /// assert!(!emu.directory().remove_service_principal(defaults::APP_NAME, defaults::TAILSPIN_TENANT_ID)?); // none there
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`EmulatorError::Directory`] for an unknown app or tenant.
     pub fn remove_service_principal(&self, app: &str, tenant: &str) -> Result<bool, EmulatorError> {
@@ -589,6 +689,18 @@ impl DirectoryHandle {
     }
 
     /// Every service principal.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// let in_contoso = emu.directory().service_principals().into_iter()
+    ///     .filter(|sp| sp.tenant_id == defaults::CONTOSO_TENANT_ID).count();
+    /// assert_eq!(in_contoso, 2); // ficx-demo-app and contoso-local-app
+    /// # Ok(()) }
+    /// ```
     pub fn service_principals(&self) -> Vec<ServicePrincipalView> {
         self.load()
             .sps
@@ -603,6 +715,20 @@ impl DirectoryHandle {
     }
 
     /// Grant `roles` of `resource` (name, app id or identifier URI) to `app` in `tenant`.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// emu.directory().add_role_assignment(defaults::APP_NAME, defaults::CONTOSO_TENANT_DOMAIN,
+    ///     defaults::ORDERS_RESOURCE, &["Orders.Write".to_string()])?;
+    /// let undefined = emu.directory().add_role_assignment(defaults::APP_NAME, defaults::CONTOSO_TENANT_DOMAIN,
+    ///     "api://orders", &["Orders.Delete".to_string()]);
+    /// assert!(undefined.is_err()); // the resource does not define that role
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`EmulatorError::Directory`] for unknown names or a role the resource does not define.

@@ -15,6 +15,13 @@ use serde::{Deserialize, Serialize};
 use super::Endpoint;
 
 /// A `Retry-After` style header to attach to a [`Fault::Status`] reply.
+///
+/// ```
+/// use ficx::emulator::{Fault, RetryAfter};
+/// // Throttling the way Entra's gateway does it.
+/// let throttle = Fault::Status { status: 429, retry_after: Some(RetryAfter::XMsMillis(1500)), body: None };
+/// assert_eq!(throttle.kind(), "status");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RetryAfter {
@@ -29,6 +36,20 @@ pub enum RetryAfter {
 }
 
 /// What to do instead of (or before) answering normally.
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// use ficx::emulator::{Fault, Times};
+/// use std::time::Duration;
+/// emu.faults().inject(Endpoint::Imds, Fault::Delay(Duration::from_millis(50)), Times::Next(1));
+/// emu.faults().inject(Endpoint::Token, Fault::Html { status: 502 }, Times::Always);
+/// assert_eq!((emu.faults().pending(Endpoint::Imds), emu.faults().pending(Endpoint::Token)), (1, 1));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "FaultWire", into = "FaultWire")]
 pub enum Fault {
@@ -68,6 +89,12 @@ pub enum Fault {
 
 impl Fault {
     /// The kind name used in JSON and in the log (`status`, `delay`, `hang`, ...).
+    ///
+    /// ```
+    /// use ficx::emulator::Fault;
+    /// assert_eq!(Fault::DropConnection.kind(), "drop_connection");
+    /// assert_eq!(Fault::OversizedBody { bytes: 2 << 20 }.kind(), "oversized_body");
+    /// ```
     pub fn kind(&self) -> &'static str {
         match self {
             Fault::Status { .. } => "status",
@@ -170,6 +197,20 @@ impl From<Fault> for FaultWire {
 }
 
 /// How many requests a fault rule applies to.
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// use ficx::emulator::{Fault, Times};
+/// # let imds = ficx::ManagedIdentitySource::builder().env(ficx::Env::from_vars(emu.env(Endpoint::Imds))).build()?;
+/// emu.faults().inject(Endpoint::Imds, Fault::Status { status: 503, retry_after: None, body: None }, Times::Next(1));
+/// imds.token(defaults::EXCHANGE_AUDIENCE).await?; // retried past the one failure
+/// assert_eq!(emu.faults().pending(Endpoint::Imds), 0); // used up
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Times {
     /// The next N requests (N = 0 is ignored).
@@ -206,6 +247,21 @@ impl<'de> Deserialize<'de> for Times {
 }
 
 /// The expiry fields an MI endpoint writes (protocol.md §2.5 lists every shape clients meet).
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// use ficx::emulator::ExpiryFormat;
+/// # let imds = ficx::ManagedIdentitySource::builder().env(ficx::Env::from_vars(emu.env(Endpoint::Imds))).build()?;
+/// // Azure ML on Windows writes `expires_on` as a US-style date; ficx reads it.
+/// emu.faults().set_expiry_format(Endpoint::Imds, ExpiryFormat::MlDateAmPm);
+/// let token = imds.token(defaults::EXCHANGE_AUDIENCE).await?;
+/// assert!(token.remaining(std::time::SystemTime::now()).as_secs() > 3600);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExpiryFormat {
@@ -239,6 +295,20 @@ struct Rule {
 }
 
 /// Fault rules and expiry overrides of one emulator run.
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+/// use ficx::emulator::{Fault, Faults, Times};
+/// let faults: &Faults = emu.faults();
+/// faults.inject(Endpoint::Jwks, Fault::Hang, Times::Always);
+/// faults.clear();
+/// assert_eq!(faults.pending(Endpoint::Jwks), 0);
+/// # Ok(()) }
+/// ```
 #[derive(Default)]
 pub struct Faults {
     rules: Mutex<HashMap<Endpoint, VecDeque<Rule>>>,
@@ -263,6 +333,19 @@ impl fmt::Debug for Faults {
 impl Faults {
     /// Queue a fault for `e`. Rules run in the order injected; a rule with
     /// [`Times::Next`]`(n)` is used up after n requests.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// # let imds = ficx::ManagedIdentitySource::builder().env(ficx::Env::from_vars(emu.env(Endpoint::Imds))).build()?;
+    /// emu.faults().inject(Endpoint::Imds, Fault::MissingFields, Times::Next(1));
+    /// assert!(imds.token(defaults::EXCHANGE_AUDIENCE).await.is_err()); // 200 without access_token: not retried
+    /// # Ok(()) }
+    /// ```
     pub fn inject(&self, e: Endpoint, f: Fault, t: Times) {
         if t == Times::Next(0) {
             return;
@@ -276,6 +359,21 @@ impl Faults {
     }
 
     /// Drop every fault rule and every expiry-format / `refresh_in` override.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// use ficx::emulator::{ExpiryFormat, Fault, Times};
+    /// emu.faults().inject(Endpoint::Token, Fault::Hang, Times::Always);
+    /// emu.faults().set_expiry_format(Endpoint::Imds, ExpiryFormat::Rfc3339);
+    /// emu.faults().clear(); // rules and overrides
+    /// assert_eq!(emu.faults().pending(Endpoint::Token), 0);
+    /// assert_eq!(emu.faults().expiry_format(Endpoint::Imds), ExpiryFormat::Default);
+    /// # Ok(()) }
+    /// ```
     pub fn clear(&self) {
         let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
         rules.clear();
@@ -291,6 +389,20 @@ impl Faults {
     }
 
     /// Drop the fault rules of one endpoint.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// emu.faults().inject(Endpoint::Imds, Fault::Hang, Times::Always);
+    /// emu.faults().inject(Endpoint::Token, Fault::Hang, Times::Always);
+    /// emu.faults().clear_endpoint(Endpoint::Imds);
+    /// assert_eq!((emu.faults().pending(Endpoint::Imds), emu.faults().pending(Endpoint::Token)), (0, 1));
+    /// # Ok(()) }
+    /// ```
     pub fn clear_endpoint(&self, e: Endpoint) {
         let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(q) = rules.remove(&e) {
@@ -299,12 +411,40 @@ impl Faults {
     }
 
     /// Rules still queued for `e`.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// use ficx::emulator::{Fault, Times};
+    /// for status in [500, 503] {
+    ///     emu.faults().inject(Endpoint::AppService, Fault::Status { status, retry_after: None, body: None }, Times::Next(1));
+    /// }
+    /// assert_eq!(emu.faults().pending(Endpoint::AppService), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn pending(&self, e: Endpoint) -> usize {
         let rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
         rules.get(&e).map_or(0, VecDeque::len)
     }
 
     /// Make the MI endpoint `e` write its expiry in shape `f`.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// use ficx::emulator::ExpiryFormat;
+    /// # let imds = ficx::ManagedIdentitySource::builder().env(ficx::Env::from_vars(emu.env(Endpoint::Imds))).build()?;
+    /// emu.faults().set_expiry_format(Endpoint::Imds, ExpiryFormat::SecondsNumber); // only `expires_in`
+    /// let token = imds.token(defaults::EXCHANGE_AUDIENCE).await?;
+    /// assert!(token.remaining(std::time::SystemTime::now()).as_secs() > 86_000);
+    /// # Ok(()) }
+    /// ```
     pub fn set_expiry_format(&self, e: Endpoint, f: ExpiryFormat) {
         self.expiry
             .lock()
@@ -313,6 +453,19 @@ impl Faults {
     }
 
     /// The expiry shape `e` currently writes.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// use ficx::emulator::ExpiryFormat;
+    /// assert_eq!(emu.faults().expiry_format(Endpoint::AzureMl), ExpiryFormat::Default);
+    /// emu.faults().set_expiry_format(Endpoint::AzureMl, ExpiryFormat::MlDate);
+    /// assert_eq!(emu.faults().expiry_format(Endpoint::AzureMl), ExpiryFormat::MlDate);
+    /// # Ok(()) }
+    /// ```
     pub fn expiry_format(&self, e: Endpoint) -> ExpiryFormat {
         self.expiry
             .lock()
@@ -322,6 +475,20 @@ impl Faults {
 
     /// Make the MI endpoint `e` add (or stop adding) `refresh_in` (half the remaining lifetime,
     /// a number) to its replies.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// # let imds = ficx::ManagedIdentitySource::builder().env(ficx::Env::from_vars(emu.env(Endpoint::Imds))).build()?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// emu.faults().set_refresh_in(Endpoint::Imds, true); // half the remaining lifetime
+    /// let token = imds.token(defaults::EXCHANGE_AUDIENCE).await?;
+    /// let early = token.expires_on().duration_since(token.refresh_on().unwrap())?;
+    /// assert!((43_100..=43_200).contains(&early.as_secs()));
+    /// # Ok(()) }
+    /// ```
     pub fn set_refresh_in(&self, e: Endpoint, on: bool) {
         let mut s = self.refresh_in.lock().unwrap_or_else(|p| p.into_inner());
         if on {
@@ -332,6 +499,18 @@ impl Faults {
     }
 
     /// Whether `e` adds `refresh_in`.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+    /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
+    /// assert!(!emu.faults().refresh_in(Endpoint::Imds));
+    /// emu.faults().set_refresh_in(Endpoint::Imds, true);
+    /// assert!(emu.faults().refresh_in(Endpoint::Imds));
+    /// # Ok(()) }
+    /// ```
     pub fn refresh_in(&self, e: Endpoint) -> bool {
         self.refresh_in
             .lock()

@@ -33,14 +33,56 @@ use crate::error::{Error, SourceKind, quote};
 use crate::ids::ManagedIdentity;
 
 /// Default IMDS base URL.
+///
+/// ```
+/// use ficx::{Env, mi::{IMDS_DEFAULT_BASE, IMDS_PATH, detect}};
+/// // No MI variables at all: IMDS at its link-local address.
+/// let d = detect(&Env::from_vars::<&str, &str>([]))?;
+/// assert_eq!(d.endpoint, format!("{IMDS_DEFAULT_BASE}{IMDS_PATH}"));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const IMDS_DEFAULT_BASE: &str = "http://169.254.169.254";
 /// Path appended to the IMDS base.
+///
+/// ```
+/// use ficx::{Env, mi::{IMDS_PATH, detect}};
+/// let env = Env::from_vars([("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:2579")]);
+/// assert_eq!(detect(&env)?.endpoint, format!("http://127.0.0.1:2579{IMDS_PATH}"));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const IMDS_PATH: &str = "/metadata/identity/oauth2/token";
 /// The Arc agent's default local endpoint.
+///
+/// ```
+/// use ficx::{Env, SourceKind, mi::{ARC_DEFAULT_ENDPOINT, ARC_HIMDS_LINUX, detect}};
+/// // The Arc agent is installed but its variables are not in this process's environment.
+/// let d = detect(&Env::from_vars::<&str, &str>([]).with_file(ARC_HIMDS_LINUX))?;
+/// assert_eq!((d.kind, d.endpoint.as_str()), (SourceKind::AzureArc, ARC_DEFAULT_ENDPOINT));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const ARC_DEFAULT_ENDPOINT: &str = "http://localhost:40342/metadata/identity/oauth2/token";
 /// The Arc agent binary on Linux, whose presence means "Arc host".
+///
+/// ```
+/// use ficx::{Env, SourceKind, mi::{ARC_HIMDS_LINUX, detect}};
+/// let d = detect(&Env::from_vars::<&str, &str>([]).with_file(ARC_HIMDS_LINUX))?;
+/// assert_eq!(d.kind, SourceKind::AzureArc);
+/// assert_eq!(d.decided_by, [ARC_HIMDS_LINUX]);
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const ARC_HIMDS_LINUX: &str = "/opt/azcmagent/bin/himds";
 /// The Linux directory Arc writes challenge key files to.
+///
+/// ```
+/// use ficx::{ManagedIdentitySource, mi::ARC_KEY_DIR_LINUX};
+/// // Only key files inside the agent's directory are read; emulators and tests move it.
+/// let source = ManagedIdentitySource::builder()
+/// #   .env(ficx::Env::from_vars([("IDENTITY_ENDPOINT", "http://localhost:40342/metadata/identity/oauth2/token"), ("IMDS_ENDPOINT", "http://localhost:40342")]))
+///     .arc_key_dir(ARC_KEY_DIR_LINUX) // the default on Linux
+///     .build()?;
+/// assert_eq!(source.detection().kind, ficx::SourceKind::AzureArc);
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const ARC_KEY_DIR_LINUX: &str = "/var/opt/azcmagent/tokens";
 
 /// A resolved MI endpoint: kind, URL and the platform secrets it needs.
@@ -78,6 +120,16 @@ impl fmt::Debug for Endpoint {
 }
 
 /// What [`detect`] found: the source, its endpoint, and the variables that decided it.
+///
+/// ```
+/// use ficx::{Env, SourceKind, mi::detect};
+/// let env = Env::from_vars([("MSI_ENDPOINT", "http://127.0.0.1:46808/msi/token"), ("MSI_SECRET", "s")]);
+/// let d = detect(&env)?;
+/// assert_eq!(d.kind, SourceKind::AzureMl);
+/// assert_eq!(d.endpoint, "http://127.0.0.1:46808/msi/token");
+/// assert_eq!(d.decided_by, ["MSI_ENDPOINT", "MSI_SECRET"]);
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Detection {
     /// The chosen source.

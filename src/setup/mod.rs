@@ -49,19 +49,78 @@ use crate::jwt::JwtView;
 pub use warnings::{SetupWarning, SetupWarningCode};
 
 /// Longest FIC `name` Entra accepts, in characters (protocol.md §1).
+///
+/// ```
+/// use ficx::{SetupPlan, SetupWarningCode, setup::MAX_FIC_NAME_CHARS};
+/// let long = "x".repeat(MAX_FIC_NAME_CHARS + 1);
+/// let plan = SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .name(&long).build()?;
+/// assert!(plan.has_warning(SetupWarningCode::NameInvalid));
+/// assert_eq!(plan.suggested_name().map(str::len), Some(MAX_FIC_NAME_CHARS));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const MAX_FIC_NAME_CHARS: usize = 120;
 /// Shortest FIC `name` Entra accepts, in characters.
+///
+/// ```
+/// use ficx::{SetupPlan, SetupWarningCode, setup::MIN_FIC_NAME_CHARS};
+/// let plan = SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .name("ab").build()?; // under MIN_FIC_NAME_CHARS
+/// assert!(plan.name().chars().count() < MIN_FIC_NAME_CHARS);
+/// assert!(plan.has_warning(SetupWarningCode::NameInvalid));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const MIN_FIC_NAME_CHARS: usize = 3;
 /// Longest `issuer`, `subject`, audience or `description` Entra accepts, in characters.
+///
+/// ```
+/// use ficx::{SetupPlan, SetupWarningCode, setup::MAX_FIC_FIELD_CHARS};
+/// let plan = SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .description(&"d".repeat(MAX_FIC_FIELD_CHARS + 1)).build()?;
+/// assert!(plan.has_warning(SetupWarningCode::FieldTooLong));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const MAX_FIC_FIELD_CHARS: usize = 600;
 /// How many FICs one application can hold.
+///
+/// ```
+/// use ficx::{SetupWarningCode, setup::MAX_FICS_PER_APP};
+/// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+/// // Always reminded: the app may already hold MAX_FICS_PER_APP credentials.
+/// let reminder = plan.warnings().iter().find(|w| w.code == SetupWarningCode::FicLimit).unwrap();
+/// assert!(reminder.message.contains(&MAX_FICS_PER_APP.to_string()));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const MAX_FICS_PER_APP: usize = 20;
 /// The Microsoft Graph Bicep extension version the Bicep output names (the first v1.0 GA
 /// release; any later 1.x works the same for these two resource types).
+///
+/// ```
+/// use ficx::{SetupFormat, setup::BICEP_GRAPH_EXTENSION_VERSION};
+/// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+/// assert!(plan.render(SetupFormat::Bicep).contains(BICEP_GRAPH_EXTENSION_VERSION));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const BICEP_GRAPH_EXTENSION_VERSION: &str = "1.0.0";
 /// The `hashicorp/azuread` provider constraint the Terraform output pins: 3.x, where the
 /// credential's `application_id` is the application's resource id and the data source looks an
 /// app up by `client_id` (2.x used `application_object_id` and `application_id`).
+///
+/// ```
+/// use ficx::{SetupFormat, setup::TERRAFORM_AZUREAD_VERSION};
+/// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+/// assert!(plan.render(SetupFormat::Terraform).contains(&format!("version = \"{TERRAFORM_AZUREAD_VERSION}\"")));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 pub const TERRAFORM_AZUREAD_VERSION: &str = "~> 3.0";
 
 /// Everything an admin must create for one managed identity and one multi-tenant app, validated.
@@ -81,6 +140,20 @@ pub const TERRAFORM_AZUREAD_VERSION: &str = "~> 3.0";
 /// | `mi` | object | `tenant` (tenant A), `object_id` (= `subject`), `name` (or `null`), `system_assigned` (bool) |
 /// | `consent` | array | per customer tenant: `tenant`, `url` (admin-consent URL) and `sp_create` (`az ad sp create …`, run after `az login --tenant <tenant>`); both `null` when the app's client id is unknown |
 /// | `warnings` | array | `{code, message}`, see [`SetupWarningCode`] for the codes |
+///
+/// ```
+/// use ficx::{SetupFormat, SetupPlan};
+/// let plan = SetupPlan::builder()
+///     .mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001")
+///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .consent_tenant("contoso.onmicrosoft.com")
+///     .build()?;
+/// let json: serde_json::Value = serde_json::from_str(&plan.render(SetupFormat::Json)).unwrap();
+/// assert_eq!(json["subject"], "b1b1b1b1-0000-4000-8000-000000000001");
+/// assert_eq!(json["consent"][0]["tenant"], "contoso.onmicrosoft.com");
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct SetupPlan {
     name: String,
@@ -122,6 +195,16 @@ struct MiFacts {
 
 /// Provisioning the app in one customer tenant: the admin-consent URL and the Azure CLI
 /// alternative. Both need the app's client id; they are `None` when only its object id is known.
+///
+/// ```
+/// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .consent_tenant("contoso.onmicrosoft.com").build()?;
+/// let step = &plan.consent_urls()[0];
+/// assert_eq!(step.url.as_deref(), Some("https://login.microsoftonline.com/contoso.onmicrosoft.com/adminconsent?client_id=c0c0c0c0-0000-4000-8000-00000000c0c0"));
+/// assert_eq!(step.sp_create.as_deref(), Some("az ad sp create --id c0c0c0c0-0000-4000-8000-00000000c0c0"));
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ConsentStep {
@@ -137,6 +220,14 @@ pub struct ConsentStep {
 
 impl ConsentStep {
     /// The sign-in to run before [`ConsentStep::sp_create`]: `az login --tenant <tenant>`.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .consent_tenant("contoso.onmicrosoft.com").build()?;
+    /// assert_eq!(plan.consent_urls()[0].az_login(), "az login --tenant contoso.onmicrosoft.com");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn az_login(&self) -> String {
         format!("az login --tenant {}", self.tenant)
     }
@@ -169,82 +260,209 @@ struct FicBody<'a> {
 
 impl SetupPlan {
     /// Start a plan; see [`SetupPlanBuilder`].
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.issuer(), "https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn builder() -> SetupPlanBuilder {
         SetupPlanBuilder::default()
     }
 
     /// The FIC `name`.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.name(), "ficx-uami-trusted"); // from the MI's name
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// A corrected name when [`SetupPlan::name`] breaks Entra's rules (warning
     /// [`SetupWarningCode::NameInvalid`]), else `None`.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .name("orders svc/prod").build()?;
+    /// assert_eq!(plan.suggested_name(), Some("orders-svc-prod"));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn suggested_name(&self) -> Option<&str> {
         self.suggested_name.as_deref()
     }
 
     /// The FIC `issuer`: the MI token's `iss`, byte for byte.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().cloud(ficx::Cloud::China).mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.issuer(), "https://login.partner.microsoftonline.cn/11111111-1111-4111-8111-111111111111/v2.0");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
 
     /// The FIC `subject`: the MI's object (principal) id, never its client id.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("B1B1B1B1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.subject(), "b1b1b1b1-0000-4000-8000-000000000001"); // as MI tokens carry it
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn subject(&self) -> &str {
         &self.subject
     }
 
     /// The FIC's one audience.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.audience(), "api://AzureADTokenExchange");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn audience(&self) -> &str {
         &self.audiences[0]
     }
 
     /// The FIC `audiences` (always exactly one).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.audiences(), ["api://AzureADTokenExchange"]);
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn audiences(&self) -> &[String] {
         &self.audiences
     }
 
     /// The FIC `description`.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert!(plan.description().starts_with("Trust uami-trusted"));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn description(&self) -> &str {
         &self.description
     }
 
     /// The app registration's application (client) id, if known.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.app_client_id().map(|c| c.as_str()), Some("c0c0c0c0-0000-4000-8000-00000000c0c0"));
+    /// assert!(plan.app_object_id().is_none()); // not given
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn app_client_id(&self) -> Option<&ClientId> {
         self.app.client_id.as_ref()
     }
 
     /// The app registration's object id, if known.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_object_id("d0d0d0d0-0000-4000-8000-00000000d0d0").build()?;
+    /// assert_eq!(plan.app_object_id().map(|o| o.as_str()), Some("d0d0d0d0-0000-4000-8000-00000000d0d0"));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn app_object_id(&self) -> Option<&ObjectId> {
         self.app.object_id.as_ref()
     }
 
     /// The cloud the MI, the app and the customer tenants are in.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().cloud(ficx::Cloud::UsGov).mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.cloud(), &ficx::Cloud::UsGov);
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn cloud(&self) -> &Cloud {
         &self.cloud
     }
 
     /// The MI's tenant (A), which is also the app registration's tenant.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert!(plan.mi_tenant().is_guid());
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn mi_tenant(&self) -> &TenantId {
         &self.mi.tenant
     }
 
     /// The MI's object (principal) id (the same as [`SetupPlan::subject`]).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.mi_object_id(), plan.subject());
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn mi_object_id(&self) -> &str {
         &self.mi.object_id
     }
 
     /// The MI's name, when known (from the builder or the token's `xms_mirid`).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!(plan.mi_name(), Some("uami-trusted"));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn mi_name(&self) -> Option<&str> {
         self.mi.name.as_deref()
     }
 
     /// True when the MI is known to be system-assigned (see [`SetupWarningCode::SystemAssigned`]).
+    ///
+    /// ```
+    /// use ficx::SetupWarningCode;
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b3b3b3b3-0000-4000-8000-000000000003").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .system_assigned(true).build()?;
+    /// assert!(plan.mi_system_assigned() && plan.has_warning(SetupWarningCode::SystemAssigned));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn mi_system_assigned(&self) -> bool {
         self.mi.system_assigned
     }
 
     /// The customer tenants the app must be provisioned in, in the order given.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .consent_tenants(["Contoso.onmicrosoft.com", "northwind.onmicrosoft.com"]).build()?;
+    /// let tenants: Vec<&str> = plan.consent_tenants().map(|t| t.as_str()).collect();
+    /// assert_eq!(tenants, ["contoso.onmicrosoft.com", "northwind.onmicrosoft.com"]);
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn consent_tenants(&self) -> impl Iterator<Item = &TenantId> {
         self.consent.iter().map(|c| &c.tenant)
     }
@@ -252,22 +470,62 @@ impl SetupPlan {
     /// Per customer tenant, the admin-consent URL and the `az ad sp create` alternative. Both are
     /// `None` when only the app's object id is known (warning
     /// [`SetupWarningCode::ConsentNeedsClientId`] says so).
+    ///
+    /// ```
+    /// use ficx::SetupWarningCode;
+    /// // Only the app's object id known: no consent URL can be written.
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_object_id("d0d0d0d0-0000-4000-8000-00000000d0d0")
+    ///     .consent_tenant("contoso.onmicrosoft.com").build()?;
+    /// assert_eq!(plan.consent_urls()[0].url, None);
+    /// assert!(plan.has_warning(SetupWarningCode::ConsentNeedsClientId));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn consent_urls(&self) -> &[ConsentStep] {
         &self.consent
     }
 
     /// What looks wrong or deserves a reminder; never empty (the 20-FICs-per-app reminder is
     /// always there).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert!(!plan.warnings().is_empty()); // the FIC-limit reminder at least
+    /// assert!(plan.warnings().iter().all(|w| !w.message.contains('\n')));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn warnings(&self) -> &[SetupWarning] {
         &self.warnings
     }
 
     /// True when a warning with this code is present.
+    ///
+    /// ```
+    /// use ficx::SetupWarningCode;
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .issuer("https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0/").build()?;
+    /// assert!(plan.has_warning(SetupWarningCode::IssuerTrailingSlash)); // would fail with AADSTS700211
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn has_warning(&self, code: SetupWarningCode) -> bool {
         self.warnings.iter().any(|w| w.code == code)
     }
 
     /// Print the plan in `format`. Always ends with a newline.
+    ///
+    /// ```
+    /// use ficx::SetupFormat;
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// let script = plan.render(SetupFormat::Az);
+    /// assert!(script.contains("az ad app federated-credential create"));
+    /// assert!(script.contains("\"subject\":\"b1b1b1b1-0000-4000-8000-000000000001\""));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn render(&self, format: SetupFormat) -> String {
         match format {
             SetupFormat::Text => text::render(self),
@@ -377,6 +635,17 @@ pub enum SetupFormat {
 
 impl SetupFormat {
     /// Every format, in the order the CLI lists them.
+    ///
+    /// ```
+    /// use ficx::SetupFormat;
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+    ///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// for format in SetupFormat::ALL {
+    ///     assert!(plan.render(format).ends_with('\n'));
+    /// }
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub const ALL: [SetupFormat; 7] = [
         SetupFormat::Text,
         SetupFormat::Json,
@@ -389,6 +658,13 @@ impl SetupFormat {
 
     /// The name [`FromStr`] takes and [`fmt::Display`] prints: `text`, `json`, `az`, `graph`,
     /// `bicep`, `terraform`, `powershell`.
+    ///
+    /// ```
+    /// use ficx::SetupFormat;
+    /// assert_eq!(SetupFormat::PowerShell.name(), "powershell");
+    /// assert_eq!("pwsh".parse::<SetupFormat>()?.name(), "powershell"); // an alias
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             SetupFormat::Text => "text",
@@ -403,6 +679,12 @@ impl SetupFormat {
 
     /// The usual file extension for the output (without the dot): `txt`, `json`, `sh`, `http`,
     /// `bicep`, `tf`, `ps1`.
+    ///
+    /// ```
+    /// use ficx::SetupFormat;
+    /// let file = format!("fic.{}", SetupFormat::Terraform.file_extension());
+    /// assert_eq!(file, "fic.tf");
+    /// ```
     pub fn file_extension(self) -> &'static str {
         match self {
             SetupFormat::Text => "txt",
@@ -543,6 +825,15 @@ pub struct SetupPlanBuilder {
 
 impl SetupPlanBuilder {
     /// The MI's tenant A (GUID preferred: the issuer carries the GUID, never a domain).
+    ///
+    /// ```
+    /// use ficx::SetupWarningCode;
+    /// // A domain works, but MI tokens carry the tenant GUID in `iss`: warned.
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("fabrikam.onmicrosoft.com")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert!(plan.has_warning(SetupWarningCode::IssuerTenantNotGuid));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn mi_tenant(mut self, tenant: &str) -> Self {
         self.mi_tenant = Some(tenant.to_owned());
         self
@@ -550,18 +841,40 @@ impl SetupPlanBuilder {
 
     /// The MI's object (principal) id, which becomes the FIC subject. Not its client id:
     /// `az identity show -n <mi> -g <rg> --query principalId -o tsv`.
+    ///
+    /// ```
+    /// let err = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("uami-trusted").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build().unwrap_err();
+    /// assert!(err.to_string().contains("mi object id")); // a GUID, the principal id
+    /// ```
     pub fn mi_object_id(mut self, object_id: &str) -> Self {
         self.mi_object_id = Some(object_id.to_owned());
         self
     }
 
     /// The MI's name, used for the default FIC name and description.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .mi_name("orders-uami").build()?;
+    /// assert_eq!(plan.name(), "ficx-orders-uami");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn mi_name(mut self, name: &str) -> Self {
         self.mi_name = Some(name.to_owned());
         self
     }
 
     /// Whether the MI is system-assigned (default: from the token's `xms_mirid`, else `false`).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .system_assigned(true).build()?;
+    /// assert!(plan.has_warning(ficx::SetupWarningCode::SystemAssigned)); // documented for user-assigned only
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn system_assigned(mut self, yes: bool) -> Self {
         self.system_assigned = Some(yes);
         self
@@ -573,6 +886,18 @@ impl SetupPlanBuilder {
     /// `…/userAssignedIdentities/<name>` id) or the fact that it is system-assigned (any other
     /// resource id). Without [`cloud`](Self::cloud), the cloud is the one whose authority host
     /// issued the token (public if the host is unknown).
+    ///
+    /// ```
+    /// # use base64::Engine as _;
+    /// # let jwt = |claims: &str| format!("e30.{}.sig", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims));
+    /// let mi_token = jwt(r#"{"iss":"https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0",
+    ///   "sub":"b1b1b1b1-0000-4000-8000-000000000001","aud":"api://AzureADTokenExchange","tid":"11111111-1111-4111-8111-111111111111",
+    ///   "xms_mirid":"/subscriptions/5f5f5f5f-0000-4000-8000-000000000005/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-trusted"}"#);
+    /// let claims = ficx::jwt::decode_unverified(&mi_token)?;
+    /// let plan = ficx::SetupPlan::builder().mi_token(&claims).app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+    /// assert_eq!((plan.subject(), plan.mi_name()), ("b1b1b1b1-0000-4000-8000-000000000001", Some("uami-trusted")));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn mi_token(mut self, token: &JwtView) -> Self {
         self.token = Some(TokenFacts::from_view(token));
         self
@@ -580,24 +905,57 @@ impl SetupPlanBuilder {
 
     /// The app registration's application (client) id (appId). At least one of this and
     /// [`app_object_id`](Self::app_object_id) is required; the consent URLs need this one.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .consent_tenant("contoso.onmicrosoft.com").build()?;
+    /// assert!(plan.consent_urls()[0].url.as_deref().unwrap().ends_with("client_id=c0c0c0c0-0000-4000-8000-00000000c0c0"));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn app_client_id(mut self, client_id: &str) -> Self {
         self.app_client_id = Some(client_id.to_owned());
         self
     }
 
     /// The app registration's object id (how Graph, Terraform and PowerShell address it).
+    ///
+    /// ```
+    /// use ficx::SetupFormat;
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .app_object_id("d0d0d0d0-0000-4000-8000-00000000d0d0").build()?;
+    /// assert!(plan.render(SetupFormat::Az).contains("--id d0d0d0d0-0000-4000-8000-00000000d0d0")); // no lookup needed
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn app_object_id(mut self, object_id: &str) -> Self {
         self.app_object_id = Some(object_id.to_owned());
         self
     }
 
     /// The FIC name (default `ficx-<mi name>`, else `ficx-<first 8 characters of the object id>`).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .name("orders-prod").build()?;
+    /// assert_eq!((plan.name(), plan.suggested_name()), ("orders-prod", None));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.to_owned());
         self
     }
 
     /// The FIC description (default `Trust <mi name or object id> as a credential of <app id>`).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .description("orders service, production").build()?;
+    /// assert_eq!(plan.description(), "orders service, production");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn description(mut self, description: &str) -> Self {
         self.description = Some(description.to_owned());
         self
@@ -605,18 +963,43 @@ impl SetupPlanBuilder {
 
     /// The cloud (default: the token's, else public): picks the issuer host, the exchange
     /// audience, the consent host and the Graph host.
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .cloud(ficx::Cloud::UsGov).build()?;
+    /// assert_eq!(plan.audience(), "api://AzureADTokenExchangeUSGov");
+    /// assert!(plan.issuer().starts_with("https://login.microsoftonline.us/"));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.cloud = Some(cloud);
         self
     }
 
     /// Override the issuer (default: the token's `iss`, else [`Cloud::issuer_for`] tenant A).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .issuer("https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0").build()?;
+    /// assert!(plan.warnings().iter().all(|w| w.code == ficx::SetupWarningCode::FicLimit)); // nothing wrong
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn issuer(mut self, issuer: &str) -> Self {
         self.issuer = Some(issuer.to_owned());
         self
     }
 
     /// Override the audience (default: the token's `aud`, else [`Cloud::exchange_audience`]).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .audience("api://AzureADTokenExchangeUSGov").build()?; // but the cloud is public
+    /// assert!(plan.has_warning(ficx::SetupWarningCode::AudienceCloudMismatch));
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn audience(mut self, audience: &str) -> Self {
         self.audiences = Some(vec![audience.to_owned()]);
         self
@@ -624,6 +1007,13 @@ impl SetupPlanBuilder {
 
     /// Override the audiences; a FIC for this flow takes exactly one, so [`build`](Self::build)
     /// refuses any other count.
+    ///
+    /// ```
+    /// let two = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .audiences(["api://AzureADTokenExchange", "api://other"]).build();
+    /// assert!(two.is_err()); // this flow takes exactly one
+    /// ```
     pub fn audiences<I, S>(mut self, audiences: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -634,12 +1024,29 @@ impl SetupPlanBuilder {
     }
 
     /// Add a customer tenant B to provision the app in (GUID or verified domain).
+    ///
+    /// ```
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .consent_tenant("contoso.onmicrosoft.com").consent_tenant("northwind.onmicrosoft.com").build()?;
+    /// assert_eq!(plan.consent_urls().len(), 2);
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn consent_tenant(mut self, tenant: &str) -> Self {
         self.consent_tenants.push(tenant.to_owned());
         self
     }
 
     /// Add several customer tenants.
+    ///
+    /// ```
+    /// let customers = vec!["contoso.onmicrosoft.com".to_string(), "22222222-2222-4222-8222-222222222222".to_string()];
+    /// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+    ///     .consent_tenants(&customers).build()?;
+    /// assert_eq!(plan.consent_tenants().count(), 2);
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn consent_tenants<I, S>(mut self, tenants: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -652,6 +1059,12 @@ impl SetupPlanBuilder {
 
     /// Validate and build. Anything merely doubtful becomes a [`SetupWarning`]; only unusable
     /// input is an error.
+    ///
+    /// ```
+    /// let err = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+    ///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").build().unwrap_err();
+    /// assert!(err.to_string().contains("app")); // the app's client id or object id is required
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the field when: neither app id is given (`app`), an id is

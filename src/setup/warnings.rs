@@ -15,6 +15,16 @@ use crate::ids::{CHINA_AUTHORITY_HOST, Cloud};
 
 /// The stable code of a [`SetupWarning`]; its text form (`system-assigned`, …) is what the JSON
 /// output carries.
+///
+/// ```
+/// use ficx::SetupWarningCode;
+/// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").mi_name("uami-trusted")
+///     .app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0").build()?;
+/// let codes: Vec<SetupWarningCode> = plan.warnings().iter().map(|w| w.code).collect();
+/// assert_eq!(codes, [SetupWarningCode::FicLimit]);
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -50,6 +60,11 @@ pub enum SetupWarningCode {
 
 impl SetupWarningCode {
     /// The stable code text.
+    ///
+    /// ```
+    /// use ficx::SetupWarningCode;
+    /// assert_eq!(SetupWarningCode::IssuerTrailingSlash.as_str(), "issuer-trailing-slash"); // as in the JSON output
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             SetupWarningCode::SystemAssigned => "system-assigned",
@@ -74,6 +89,15 @@ impl fmt::Display for SetupWarningCode {
 }
 
 /// Something about a [`SetupPlan`] that deserves the admin's attention before creating it.
+///
+/// ```
+/// let plan = ficx::SetupPlan::builder().mi_tenant("11111111-1111-4111-8111-111111111111")
+///     .mi_object_id("b1b1b1b1-0000-4000-8000-000000000001").app_client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
+///     .issuer(" https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0").build()?;
+/// let w = plan.warnings().iter().find(|w| w.code == ficx::SetupWarningCode::IssuerWhitespace).unwrap();
+/// assert!(!w.message.is_empty());
+/// # Ok::<(), ficx::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct SetupWarning {

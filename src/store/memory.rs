@@ -60,11 +60,30 @@ impl Default for MemoryStore {
 
 impl MemoryStore {
     /// An empty store on the system clock.
+    ///
+    /// ```
+    /// let store = ficx::MemoryStore::new();
+    /// assert!(store.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::with_clock(Arc::new(SystemClock))
     }
 
     /// An empty store whose TTLs run on `clock` (tests).
+    ///
+    /// ```
+    /// use ficx::{AccessToken, ManualClock, MemoryStore, TokenStore, store::StoreKey};
+    /// use std::{sync::Arc, time::Duration};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::store::StoreError> {
+    /// let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
+    /// let store = MemoryStore::with_clock(clock.clone());
+    /// let key = StoreKey::new("https://login.microsoftonline.com", "c0c0c0c0-0000-4000-8000-00000000c0c0", "contoso.onmicrosoft.com", "api://orders/.default");
+    /// let token = AccessToken::new("eyJ…".to_string().into(), std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_060), None, "Bearer");
+    /// store.put(&key, &token, Duration::from_secs(60), None).await?;
+    /// clock.advance(Duration::from_secs(61));
+    /// assert!(store.get(&key).await?.is_none()); // the TTL ran out on the manual clock
+    /// # Ok(()) }
+    /// ```
     pub fn with_clock(clock: SharedClock) -> Self {
         Self {
             inner: Arc::new(Mutex::new(State::default())),
@@ -73,6 +92,18 @@ impl MemoryStore {
     }
 
     /// Entries whose TTL has not passed.
+    ///
+    /// ```
+    /// use ficx::{AccessToken, MemoryStore, TokenStore, store::StoreKey};
+    /// use std::time::{Duration, SystemTime};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::store::StoreError> {
+    /// let store = MemoryStore::new();
+    /// let key = StoreKey::new("https://login.microsoftonline.com", "c0c0c0c0-0000-4000-8000-00000000c0c0", "contoso.onmicrosoft.com", "api://orders/.default");
+    /// let token = AccessToken::new("eyJ…".to_string().into(), SystemTime::now() + Duration::from_secs(600), None, "Bearer");
+    /// store.put(&key, &token, Duration::from_secs(600), None).await?;
+    /// assert_eq!(store.len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn len(&self) -> usize {
         let now = self.clock.now();
         let s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -80,6 +111,12 @@ impl MemoryStore {
     }
 
     /// True when [`len`](Self::len) is 0.
+    ///
+    /// ```
+    /// let store = ficx::MemoryStore::new();
+    /// let clone = store.clone(); // clones share the entries
+    /// assert!(store.is_empty() && clone.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

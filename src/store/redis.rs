@@ -29,6 +29,15 @@ use crate::error::Error;
 use crate::token::AccessToken;
 
 /// Default key prefix.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+/// use ficx::store::{StoreKey, redis::{DEFAULT_PREFIX, RedisStore}, seal::Keyring};
+/// let store = RedisStore::builder().url("redis://127.0.0.1:6379").keyring(Keyring::random("k1")).build()?;
+/// let key = StoreKey::new("https://login.microsoftonline.com", "c0c0c0c0-0000-4000-8000-00000000c0c0", "contoso.onmicrosoft.com", "api://orders/.default");
+/// assert!(store.value_key(&key).starts_with(&format!("{DEFAULT_PREFIX}:")));
+/// # Ok(()) }
+/// ```
 pub const DEFAULT_PREFIX: &str = "ficx";
 /// Bound on connecting and on each reply inside the client (the exchanger also bounds each
 /// store call, more tightly by default).
@@ -99,6 +108,18 @@ impl fmt::Debug for RedisStore {
 }
 
 /// Builds a [`RedisStore`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+/// use ficx::store::{redis::RedisStore, seal::Keyring};
+/// let store = RedisStore::builder()
+///     .url("rediss://:password@fleet-cache.redis.cache.windows.net:6380")
+///     .keyring(Keyring::random("k1"))
+///     .prefix("orders-svc")
+///     .build()?; // validated; connects on first use
+/// assert_eq!(store.endpoints(), "rediss://fleet-cache.redis.cache.windows.net:6380");
+/// # Ok(()) }
+/// ```
 #[derive(Default)]
 #[must_use]
 pub struct RedisStoreBuilder {
@@ -160,24 +181,64 @@ fn is_loopback(host: &url::Host<&str>) -> bool {
 impl RedisStoreBuilder {
     /// A server URL: `rediss://[:password@]host:port[/db]` (TLS, certificates checked against
     /// the system roots) or `redis://…` on loopback. Repeat for the seed nodes of a cluster.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// use ficx::store::{redis::RedisStore, seal::Keyring};
+    /// // Plain redis:// only on loopback (or with allow_plaintext).
+    /// assert!(RedisStore::builder().url("redis://127.0.0.1:6379").keyring(Keyring::random("k1")).build().is_ok());
+    /// assert!(RedisStore::builder().url("redis://cache.internal:6379").keyring(Keyring::random("k1")).build().is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn url(mut self, url: &str) -> Self {
         self.urls.push(url.to_owned());
         self
     }
 
     /// Talk to a Redis Cluster (the URLs are seed nodes). Implied by more than one URL.
+    ///
+    /// ```
+    /// use ficx::store::{redis::RedisStore, seal::Keyring};
+    /// let store = RedisStore::builder()
+    ///     .url("rediss://node-1.cache.example:6380")
+    ///     .cluster(true) // one seed node of a Redis Cluster
+    ///     .keyring(Keyring::random("k1"))
+    ///     .build()?;
+    /// assert_eq!(store.endpoints(), "rediss://node-1.cache.example:6380");
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn cluster(mut self, yes: bool) -> Self {
         self.cluster = yes;
         self
     }
 
     /// The keys values are sealed with (required).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// use ficx::store::{redis::RedisStore, seal::Keyring};
+    /// let keys = Keyring::parse("k2=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
+    /// assert!(RedisStore::builder().url("redis://127.0.0.1:6379").keyring(keys).build().is_ok());
+    /// let err = RedisStore::builder().url("redis://127.0.0.1:6379").build().unwrap_err(); // required
+    /// assert!(err.to_string().contains("key"));
+    /// # Ok(()) }
+    /// ```
     pub fn keyring(mut self, keyring: Keyring) -> Self {
         self.keyring = Some(keyring);
         self
     }
 
     /// Key prefix, so several fleets can share one Redis (default [`DEFAULT_PREFIX`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// use ficx::store::{StoreKey, redis::RedisStore, seal::Keyring};
+    /// let store = RedisStore::builder().url("redis://127.0.0.1:6379").keyring(Keyring::random("k1")).prefix("orders-svc").build()?;
+    /// let key = StoreKey::new("https://login.microsoftonline.com", "c0c0c0c0-0000-4000-8000-00000000c0c0", "contoso.onmicrosoft.com", "api://orders/.default");
+    /// assert!(store.value_key(&key).starts_with("orders-svc:{"));
+    /// assert!(RedisStore::builder().url("redis://127.0.0.1:6379").keyring(Keyring::random("k1")).prefix("a b").build().is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn prefix(mut self, prefix: &str) -> Self {
         self.prefix = Some(prefix.to_owned());
         self
@@ -185,12 +246,35 @@ impl RedisStoreBuilder {
 
     /// Allow `redis://` (no TLS) off loopback. Values stay sealed, but the Redis password and
     /// the access pattern travel in clear; use only inside a trusted network.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// use ficx::store::{redis::RedisStore, seal::Keyring};
+    /// let store = RedisStore::builder()
+    ///     .url("redis://cache.internal:6379") // a trusted network only: values stay sealed
+    ///     .allow_plaintext(true)
+    ///     .keyring(Keyring::random("k1"))
+    ///     .build();
+    /// assert!(store.is_ok());
+    /// # Ok(()) }
+    /// ```
     pub fn allow_plaintext(mut self, yes: bool) -> Self {
         self.allow_plaintext = yes;
         self
     }
 
-    /// Validate and build. Connects lazily, on first use.
+    /// Validate and build. Connects lazily, on first use. Call it inside a Tokio runtime: a
+    /// single-node store sets up its connection manager there (the `redis` crate panics outside
+    /// one), which is why the examples here run in `#[tokio::main]`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// use ficx::store::{redis::RedisStore, seal::Keyring};
+    /// let err = RedisStore::builder().keyring(Keyring::random("k1")).build().unwrap_err();
+    /// assert!(err.to_string().contains("redis url")); // a URL is required
+    /// assert!(RedisStore::builder().url("memcached://127.0.0.1").keyring(Keyring::random("k1")).build().is_err());
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the bad URL, prefix or missing keyring.
@@ -305,21 +389,55 @@ macro_rules! with_conn {
 
 impl RedisStore {
     /// Start building.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// use ficx::store::{redis::RedisStore, seal::Keyring};
+    /// let store = RedisStore::builder().url("redis://127.0.0.1:6379").keyring(Keyring::random("k1")).build()?;
+    /// assert_eq!(store.endpoints(), "redis://127.0.0.1:6379");
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> RedisStoreBuilder {
         RedisStoreBuilder::default()
     }
 
     /// The Redis key holding `key`'s sealed token (for operators and tests).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// use ficx::store::{StoreKey, redis::RedisStore, seal::Keyring};
+    /// let store = RedisStore::builder().url("redis://127.0.0.1:6379").keyring(Keyring::random("k1")).build()?;
+    /// let key = StoreKey::new("https://login.microsoftonline.com", "c0c0c0c0-0000-4000-8000-00000000c0c0", "contoso.onmicrosoft.com", "api://orders/.default");
+    /// assert_eq!(store.value_key(&key), format!("ficx:{{{}}}:tok", key.digest())); // hash tag: one cluster slot
+    /// # Ok(()) }
+    /// ```
     pub fn value_key(&self, key: &StoreKey) -> String {
         format!("{}:{{{}}}:tok", self.prefix, key.digest())
     }
 
     /// The Redis key of `key`'s exchange lease.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// use ficx::store::{StoreKey, redis::RedisStore, seal::Keyring};
+    /// let store = RedisStore::builder().url("redis://127.0.0.1:6379").keyring(Keyring::random("k1")).build()?;
+    /// let key = StoreKey::new("https://login.microsoftonline.com", "c0c0c0c0-0000-4000-8000-00000000c0c0", "contoso.onmicrosoft.com", "api://orders/.default");
+    /// assert_eq!(store.lease_key(&key), format!("ficx:{{{}}}:lease", key.digest()));
+    /// # Ok(()) }
+    /// ```
     pub fn lease_key(&self, key: &StoreKey) -> String {
         format!("{}:{{{}}}:lease", self.prefix, key.digest())
     }
 
     /// Redacted endpoints (no credentials), for logs.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
+    /// use ficx::store::{redis::RedisStore, seal::Keyring};
+    /// let store = RedisStore::builder().url("rediss://:s3cret@cache.example:6380/2").keyring(Keyring::random("k1")).build()?;
+    /// assert!(!store.endpoints().contains("s3cret")); // safe to log
+    /// # Ok(()) }
+    /// ```
     pub fn endpoints(&self) -> &str {
         &self.endpoints
     }
@@ -339,6 +457,15 @@ impl RedisStore {
     }
 
     /// Check that Redis answers (`PING`), e.g. for a readiness probe.
+    ///
+    /// ```no_run
+    /// use ficx::store::{redis::RedisStore, seal::Keyring};
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = RedisStore::builder().url("rediss://cache.example:6380")
+    ///     .keyring(Keyring::from_file("/run/secrets/ficx-store-key".as_ref())?).build()?;
+    /// store.ping().await?; // readiness: fails with StoreError::Unavailable when Redis does not answer
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when it does not.

@@ -73,6 +73,15 @@ impl Keyring {
     /// Parse `id=base64key` entries separated by newlines or commas (blank lines and `#`
     /// comments skipped). Ids: 1–32 of `A-Z a-z 0-9 _ -`, unique; keys: exactly 32 bytes.
     ///
+    /// ```
+    /// use ficx::store::seal::Keyring;
+    /// // Rotation: the new key first (seals), the old one kept to open existing values.
+    /// let ring = Keyring::parse("# rotated 2025-06\nk2=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\nk1=ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=")?;
+    /// assert_eq!(ring.sealing_key_id(), "k2");
+    /// assert!(Keyring::parse("k1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=,k1=ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=").is_err()); // duplicate id
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the entry (never echoing key material).
     pub fn parse(spec: &str) -> Result<Self, Error> {
@@ -136,6 +145,15 @@ impl Keyring {
 
     /// [`parse`](Self::parse) the contents of `path`.
     ///
+    /// ```
+    /// use ficx::store::seal::Keyring;
+    /// let file = tempfile::NamedTempFile::new().unwrap();
+    /// std::fs::write(file.path(), "k1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n").unwrap();
+    /// assert_eq!(Keyring::from_file(file.path())?.sealing_key_id(), "k1");
+    /// assert!(Keyring::from_file("/nonexistent/key".as_ref()).is_err());
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] when the file cannot be read or parsed.
     pub fn from_file(path: &std::path::Path) -> Result<Self, Error> {
@@ -147,6 +165,16 @@ impl Keyring {
     }
 
     /// A keyring with one fresh random key (tests, demos: values do not survive the process).
+    ///
+    /// ```
+    /// use ficx::store::seal::Keyring;
+    /// let (a, b) = (Keyring::random("demo"), Keyring::random("demo"));
+    /// assert_eq!(a.sealing_key_id(), "demo");
+    /// # let token = ficx::AccessToken::new("eyJ…".to_string().into(), std::time::SystemTime::now(), None, "Bearer");
+    /// let sealed = a.seal("6f1c0d2e", &token)?;
+    /// assert!(b.open("6f1c0d2e", &sealed).is_err()); // same id, different key
+    /// # Ok::<(), ficx::store::StoreError>(())
+    /// ```
     pub fn random(id: &str) -> Self {
         let mut bytes = Zeroizing::new([0u8; 32]);
         let rng = SystemRandom::new();
@@ -168,11 +196,28 @@ impl Keyring {
     }
 
     /// The id of the key that seals new values.
+    ///
+    /// ```
+    /// use ficx::store::seal::Keyring;
+    /// let ring = Keyring::parse("new=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=, old=ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=")?;
+    /// assert_eq!(ring.sealing_key_id(), "new"); // the first entry
+    /// # Ok::<(), ficx::Error>(())
+    /// ```
     pub fn sealing_key_id(&self) -> &str {
         &self.keys[0].id
     }
 
     /// Seal `token` for the entry named `digest`.
+    ///
+    /// ```
+    /// use ficx::store::seal::Keyring;
+    /// # let token = ficx::AccessToken::new("eyJ…".to_string().into(), std::time::SystemTime::now(), None, "Bearer");
+    /// let ring = Keyring::random("k1");
+    /// let sealed = ring.seal("6f1c0d2e", &token)?;
+    /// assert!(!sealed.contains("eyJ")); // AES-256-GCM: the token is not in the value
+    /// assert_ne!(sealed, ring.seal("6f1c0d2e", &token)?); // a fresh nonce each time
+    /// # Ok::<(), ficx::store::StoreError>(())
+    /// ```
     ///
     /// # Errors
     /// [`StoreError::Other`] when the system random source fails.
@@ -209,6 +254,17 @@ impl Keyring {
     }
 
     /// Open a value sealed for the entry named `digest`.
+    ///
+    /// ```
+    /// use ficx::store::{StoreError, seal::Keyring};
+    /// # let token = ficx::AccessToken::new("eyJ…".to_string().into(), std::time::SystemTime::now(), None, "Bearer");
+    /// let ring = Keyring::random("k1");
+    /// let sealed = ring.seal("6f1c0d2e", &token)?;
+    /// assert_eq!(ring.open("6f1c0d2e", &sealed)?.expires_on_unix(), token.expires_on_unix());
+    /// // Bound to its entry: a value copied under another key does not open.
+    /// assert!(matches!(ring.open("0000aaaa", &sealed), Err(StoreError::Undecryptable { .. })));
+    /// # Ok::<(), StoreError>(())
+    /// ```
     ///
     /// # Errors
     /// [`StoreError::Undecryptable`] for an unknown key id, a malformed value, or one that
@@ -280,6 +336,13 @@ struct OwnedPayload {
 
 /// How long a sealed entry may live at most, whatever the token says (a safety net against a
 /// clock far off).
+///
+/// ```
+/// use ficx::store::seal::MAX_ENTRY_TTL;
+/// // A RedisStore entry expires with its token, and after a day at most, even if the token's
+/// // expiry is far off because a clock was wrong.
+/// assert_eq!(MAX_ENTRY_TTL.as_secs(), 24 * 3600);
+/// ```
 pub const MAX_ENTRY_TTL: Duration = Duration::from_secs(24 * 3600);
 
 #[cfg(test)]

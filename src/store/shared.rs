@@ -20,6 +20,30 @@ const FIRST_POLL: Duration = Duration::from_millis(20);
 const MAX_POLL: Duration = Duration::from_millis(200);
 
 /// What the shared store did for one exchanger (summed over tenants).
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
+/// # let builder = Exchanger::builder()
+/// #     .client_id(defaults::APP_CLIENT_ID)
+/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
+/// #     .authority_host(emu.authority_url())
+/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
+/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
+/// let exchanger = builder.token_store(ficx::MemoryStore::new()).build()?;
+/// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
+/// let stats: ficx::StoreStats = exchanger.stats().store;
+/// assert_eq!((stats.misses, stats.leases, stats.writes, stats.hits), (1, 1, 1, 0)); // this replica exchanged for the fleet
+/// assert_eq!(stats.errors, 0);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StoreStats {
