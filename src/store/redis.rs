@@ -60,7 +60,15 @@ return 0
 
 #[derive(Clone)]
 enum Conn {
-    Standalone(ConnectionManager),
+    /// The manager is made on first use, inside the runtime (it spawns a task), so a store can
+    /// be built anywhere.
+    Standalone(
+        std::sync::Arc<(
+            redis::Client,
+            ConnectionManagerConfig,
+            OnceCell<ConnectionManager>,
+        )>,
+    ),
     Cluster(std::sync::Arc<(ClusterClient, OnceCell<ClusterConnection>)>),
 }
 
@@ -263,17 +271,16 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Validate and build. Connects lazily, on first use. Call it inside a Tokio runtime: a
-    /// single-node store sets up its connection manager there (the `redis` crate panics outside
-    /// one), which is why the examples here run in `#[tokio::main]`.
+    /// Validate and build. Connects lazily, on the first store call (inside the runtime that
+    /// makes it), so building needs no runtime and no reachable Redis.
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ficx::Error> {
     /// use ficx::store::{redis::RedisStore, seal::Keyring};
     /// let err = RedisStore::builder().keyring(Keyring::random("k1")).build().unwrap_err();
     /// assert!(err.to_string().contains("redis url")); // a URL is required
     /// assert!(RedisStore::builder().url("memcached://127.0.0.1").keyring(Keyring::random("k1")).build().is_err());
-    /// # Ok(()) }
+    /// let store = RedisStore::builder().url("redis://127.0.0.1:6379").keyring(Keyring::random("k1")).build()?;
+    /// # let _ = store; Ok::<(), ficx::Error>(())
     /// ```
     ///
     /// # Errors
@@ -352,10 +359,7 @@ impl RedisStoreBuilder {
                 .set_response_timeout(Some(CLIENT_TIMEOUT))
                 .set_number_of_retries(1)
                 .set_max_delay(Duration::from_millis(500));
-            Conn::Standalone(
-                ConnectionManager::new_lazy_with_config(client, config)
-                    .map_err(|e| bad("redis url", e.to_string()))?,
-            )
+            Conn::Standalone(std::sync::Arc::new((client, config, OnceCell::new())))
         };
         Ok(RedisStore {
             conn,
@@ -444,7 +448,16 @@ impl RedisStore {
 
     async fn live(&self) -> Result<Live, StoreError> {
         match &self.conn {
-            Conn::Standalone(m) => Ok(Live::Standalone(m.clone())),
+            Conn::Standalone(s) => {
+                let (client, config, cell) = &**s;
+                let manager = cell
+                    .get_or_try_init(|| async {
+                        ConnectionManager::new_lazy_with_config(client.clone(), config.clone())
+                    })
+                    .await
+                    .map_err(unavailable)?;
+                Ok(Live::Standalone(manager.clone()))
+            }
             Conn::Cluster(c) => {
                 let (client, cell) = &**c;
                 let conn = cell
@@ -569,6 +582,27 @@ mod tests {
             .keyring(Keyring::random("k"))
             .allow_plaintext(plaintext)
             .build()
+    }
+
+    #[test]
+    fn builds_outside_a_runtime_standalone_and_cluster() {
+        build("redis://127.0.0.1:1", false).expect("standalone");
+        RedisStore::builder()
+            .url("redis://127.0.0.1:1")
+            .url("redis://127.0.0.1:2")
+            .keyring(Keyring::random("k"))
+            .build()
+            .expect("cluster");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_unavailable_not_a_panic() {
+        let store = build("redis://127.0.0.1:1", false).expect("store");
+        let key = StoreKey::new("https://a", "c", "t", "s/.default");
+        assert!(matches!(
+            store.get(&key).await,
+            Err(StoreError::Unavailable(_))
+        ));
     }
 
     #[tokio::test]
