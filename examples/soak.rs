@@ -7,8 +7,9 @@
 //! cargo run --release --example soak -- --seconds 60 --tasks 64 --tenants 50
 //! ```
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -22,6 +23,47 @@ fn arg(name: &str, default: u64) -> u64 {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// The global allocator, counting live heap bytes, so the report can tell memory the program
+/// still holds (a leak would grow it) from memory the allocator keeps after freeing (RSS).
+struct Counting;
+
+static LIVE_HEAP: AtomicI64 = AtomicI64::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE_HEAP.fetch_add(layout.size() as i64, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE_HEAP.fetch_sub(layout.size() as i64, Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE_HEAP.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Live heap bytes in KiB.
+fn heap_kib() -> i64 {
+    LIVE_HEAP.load(Ordering::Relaxed) / 1024
 }
 
 fn rss_kib() -> u64 {
@@ -143,12 +185,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sampler = tokio::spawn(async move {
         let online = stagger * tenants as u32 + Duration::from_secs(2);
         tokio::time::sleep(online).await;
-        let steady = rss_kib();
+        let steady = (rss_kib(), heap_kib());
         let every = Duration::from_secs((seconds / 10).max(5));
         let mut samples = Vec::new();
         while Instant::now() + every < until {
             tokio::time::sleep(every).await;
-            samples.push((start.elapsed().as_secs(), rss_kib()));
+            samples.push((start.elapsed().as_secs(), rss_kib(), heap_kib()));
         }
         (steady, samples)
     });
@@ -200,7 +242,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         h.await?;
     }
     let rounds = roller.await?;
-    let (rss_steady, rss_samples) = sampler.await?;
+    let ((rss_steady, heap_steady), rss_samples) = sampler.await?;
     let rss_end = rss_kib();
     let stats = exchanger.stats();
     let token_requests = emu.log().count(Endpoint::Token);
@@ -254,10 +296,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let samples: Vec<String> = rss_samples
         .iter()
-        .map(|(t, kib)| format!("{t}s:{kib}"))
+        .map(|(t, rss, heap)| format!("{t}s:{rss}/{heap}"))
         .collect();
     println!(
-        "RSS samples (s:KiB)                     {}",
+        "live heap all online / end              {heap_steady} / {} KiB",
+        heap_kib()
+    );
+    println!(
+        "samples (s:RSS/live heap KiB)           {}",
         samples.join(" ")
     );
     emu.shutdown().await;
