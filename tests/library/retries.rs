@@ -32,6 +32,39 @@ async fn imds_410_then_success() {
 }
 
 #[tokio::test]
+async fn a_persistent_imds_410_is_waited_out_past_the_retry_count() {
+    // IMDS answers 410 while it updates ("back within 70 s"): ficx keeps retrying past
+    // max_retries and a short budget, until IMDS_410_BUDGET_SECS of (virtual) time.
+    let lab = Lab::start().await;
+    lab.emu
+        .faults()
+        .inject(Endpoint::Imds, status(410, None), Times::Always);
+    let x = lab
+        .builder(Endpoint::Imds, trusted())
+        .retry(
+            RetryPolicy::default()
+                .max_retries(2)
+                .budget(Duration::from_secs(10)),
+        )
+        .build()
+        .unwrap();
+    let e = x.token(T, S).await.unwrap_err();
+    assert_eq!(e.managed_identity().map(|m| m.status), Some(410));
+    assert!(
+        lab.count(Endpoint::Imds) > 3,
+        "{}",
+        lab.count(Endpoint::Imds)
+    );
+    let slept = lab.clock.total_slept();
+    assert!(slept >= Duration::from_secs(45), "{slept:?}");
+    assert!(
+        slept <= Duration::from_secs(ficx::retry::IMDS_410_BUDGET_SECS),
+        "{slept:?}"
+    );
+    assert_eq!(lab.count(Endpoint::Token), 0);
+}
+
+#[tokio::test]
 async fn imds_404_is_retried_but_app_service_404_is_not() {
     let lab = Lab::start().await;
     lab.emu
