@@ -10,8 +10,8 @@ Usage:
                                       BURST_MI=a BURST_TOKEN=b (from the emulator's request log)
 SDK is azure-identity or msal. Environment: AZURE_POD_IDENTITY_AUTHORITY_HOST (the MI endpoint),
 REQUESTS_CA_BUNDLE (the emulator CA), FICX_AUTHORITY, FICX_TENANT, FICX_APP_CLIENT_ID,
-FICX_UAMI_CLIENT_ID, FICX_SCOPE. Imports are inside the functions so `fresh` pays them as a
-user's process does.
+FICX_UAMI_CLIENT_ID, FICX_SCOPE. The pipeline itself is scripts/python_sdk_flow.py, whose SDK
+imports are inside its functions so `fresh` pays them as a user's process does.
 """
 
 import json
@@ -21,61 +21,7 @@ import threading
 import time
 import urllib.request
 
-EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
-
-
-def azure_identity_getter(authority, tenant, app, uami, scope):
-    from azure.identity import ClientAssertionCredential, ManagedIdentityCredential
-
-    mi = ManagedIdentityCredential(client_id=uami)
-    cred = ClientAssertionCredential(
-        tenant_id=tenant,
-        client_id=app,
-        func=lambda: mi.get_token(EXCHANGE_AUDIENCE + "/.default").token,
-        authority=authority,
-    )
-    return lambda: cred.get_token(scope).token
-
-
-def msal_getter(authority, tenant, app, uami, scope):
-    import msal
-    import requests
-
-    mi = msal.ManagedIdentityClient(
-        msal.UserAssignedManagedIdentity(client_id=uami), http_client=requests.Session()
-    )
-
-    def assertion():
-        r = mi.acquire_token_for_client(resource=EXCHANGE_AUDIENCE)
-        if "access_token" not in r:
-            raise RuntimeError("MI leg failed: %s" % r.get("error"))
-        return r["access_token"]
-
-    cca = msal.ConfidentialClientApplication(
-        app,
-        client_credential={"client_assertion": assertion},
-        authority="%s/%s" % (authority, tenant),
-        instance_discovery="%s/common/discovery/instance" % authority,
-    )
-
-    def get():
-        r = cca.acquire_token_for_client(scopes=[scope])
-        if "access_token" not in r:
-            raise RuntimeError("exchange failed: %s %s" % (r.get("error"), r.get("error_codes")))
-        return r["access_token"]
-
-    return get
-
-
-def getter(sdk):
-    args = (
-        os.environ["FICX_AUTHORITY"],
-        os.environ["FICX_TENANT"],
-        os.environ["FICX_APP_CLIENT_ID"],
-        os.environ["FICX_UAMI_CLIENT_ID"],
-        os.environ.get("FICX_SCOPE", "https://graph.microsoft.com/.default"),
-    )
-    return {"azure-identity": azure_identity_getter, "msal": msal_getter}[sdk](*args)
+from python_sdk_flow import getter  # the same pipeline tests/sdk_compat.rs runs
 
 
 def counts():

@@ -1,6 +1,6 @@
 //! Python SDK compatibility: the emulator (default config, in-process) serves azure-identity's
 //! `ManagedIdentityCredential` + `ClientAssertionCredential` and MSAL Python's
-//! `ManagedIdentityClient` + `ConfidentialClientApplication` running `tests/sdk_compat/flow.py`
+//! `ManagedIdentityClient` + `ConfidentialClientApplication` running `scripts/python_sdk_flow.py`
 //! in a venv under `<target>/sdk-compat-venv` (created with `pip install azure-identity msal` on
 //! first use, reused afterwards).
 //!
@@ -15,7 +15,7 @@ use python_sdks::{python, run};
 
 use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, defaults as d};
 
-const FLOW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk_compat/flow.py");
+const FLOW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/python_sdk_flow.py");
 
 fn claims(jwt: &str) -> serde_json::Value {
     use base64::Engine;
