@@ -3,8 +3,9 @@
 //!
 //! **Hit path.** The key map is an immutable hash map behind an `ArcSwap` (copy-on-write on the
 //! rare insert), and each slot's current token sits behind another `ArcSwap`. A hit is two
-//! atomic loads, one clock read and one clone: no lock, no shared counter, so concurrent hits
-//! scale with cores.
+//! atomic loads, one clock read and one reference-count increment on the calling core's fork of
+//! the token (each entry keeps up to eight, each on its own cache line): no lock, no copy of the
+//! token, no counter shared between cores, so concurrent hits scale with cores.
 //!
 //! **Timeline of a token** (lifetime `L` from fetch to `expires_on`):
 //!

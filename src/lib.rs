@@ -51,7 +51,7 @@
 //! (tenant, scope) (inside [`Exchanger`]). A token is refreshed at the server's `refresh_in`,
 //! at half-life for lifetimes of 2 h or more, else [`DEFAULT_EXPIRY_BUFFER_SECS`] before expiry;
 //! while one refresh runs, everyone else gets the still-valid token; a failed refresh keeps
-//! serving it and backs off. Details and numbers in the `cache` module docs (README, "Caching").
+//! serving it and backs off. Details and numbers in the [`cache`] module docs.
 //!
 //! ## Sharing tokens across a fleet
 //!
