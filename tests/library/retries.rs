@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use ficx::emulator::{Endpoint, Fault, RetryAfter, Times, defaults};
-use ficx::{Error, ManagedIdentity, RetryPolicy};
+use ficx::{Error, Exchanger, ManagedIdentity, RetryPolicy};
 
 use crate::support::{Lab, trusted};
 
@@ -17,6 +17,20 @@ fn status(status: u16, retry_after: Option<RetryAfter>) -> Fault {
         retry_after,
         body: None,
     }
+}
+
+/// A lab whose `endpoint` answers `code` to every request, and an IMDS exchanger with `policy`.
+async fn always_failing(endpoint: Endpoint, code: u16, policy: RetryPolicy) -> (Lab, Exchanger) {
+    let lab = Lab::start().await;
+    lab.emu
+        .faults()
+        .inject(endpoint, status(code, None), Times::Always);
+    let x = lab
+        .builder(Endpoint::Imds, trusted())
+        .retry(policy)
+        .build()
+        .unwrap();
+    (lab, x)
 }
 
 #[tokio::test]
@@ -35,19 +49,10 @@ async fn imds_410_then_success() {
 async fn a_persistent_imds_410_is_waited_out_past_the_retry_count() {
     // IMDS answers 410 while it updates ("back within 70 s"): ficx keeps retrying past
     // max_retries and a short budget, until IMDS_410_BUDGET_SECS of (virtual) time.
-    let lab = Lab::start().await;
-    lab.emu
-        .faults()
-        .inject(Endpoint::Imds, status(410, None), Times::Always);
-    let x = lab
-        .builder(Endpoint::Imds, trusted())
-        .retry(
-            RetryPolicy::default()
-                .max_retries(2)
-                .budget(Duration::from_secs(10)),
-        )
-        .build()
-        .unwrap();
+    let policy = RetryPolicy::default()
+        .max_retries(2)
+        .budget(Duration::from_secs(10));
+    let (lab, x) = always_failing(Endpoint::Imds, 410, policy).await;
     let e = x.token(T, S).await.unwrap_err();
     assert_eq!(e.managed_identity().map(|m| m.status), Some(410));
     assert!(
@@ -144,15 +149,8 @@ async fn token_endpoint_5xx_and_dropped_connections_are_retried() {
 
 #[tokio::test]
 async fn retries_are_bounded_and_the_error_is_typed() {
-    let lab = Lab::start().await;
-    lab.emu
-        .faults()
-        .inject(Endpoint::Token, status(503, None), Times::Always);
-    let x = lab
-        .builder(Endpoint::Imds, trusted())
-        .retry(RetryPolicy::default().max_retries(3))
-        .build()
-        .unwrap();
+    let (lab, x) =
+        always_failing(Endpoint::Token, 503, RetryPolicy::default().max_retries(3)).await;
     let e = x.token(T, S).await.unwrap_err();
     assert!(e.is_transient());
     assert_eq!(e.entra().map(|x| x.status), Some(503));
