@@ -123,53 +123,66 @@ fn usage(e: ficx::Error) -> anyhow::Error {
     Usage(e.to_string()).into()
 }
 
-/// The variables naming a user-assigned identity, read when no `--mi-*` flag is given.
-pub(crate) const MI_SELECTOR_ENV: [&str; 3] = [
-    "FICX_MI_CLIENT_ID",
-    "FICX_MI_OBJECT_ID",
-    "FICX_MI_RESOURCE_ID",
+/// Builds a user-assigned [`ManagedIdentity`] from one selector's value.
+pub(crate) type MakeIdentity = fn(&str) -> Result<ManagedIdentity, ficx::Error>;
+
+/// The user-assigned selectors: flag, the variable read when no flag is given, and the
+/// constructor. `MiArgs::selectors` and the serve config file's keys follow this order.
+pub(crate) const MI_SELECTORS: [(&str, &str, MakeIdentity); 3] = [
+    (
+        "--mi-client-id",
+        "FICX_MI_CLIENT_ID",
+        ManagedIdentity::client_id,
+    ),
+    (
+        "--mi-object-id",
+        "FICX_MI_OBJECT_ID",
+        ManagedIdentity::object_id,
+    ),
+    (
+        "--mi-resource-id",
+        "FICX_MI_RESOURCE_ID",
+        ManagedIdentity::resource_id,
+    ),
 ];
 
 impl MiArgs {
+    /// The three selector flags' values, in [`MI_SELECTORS`] order.
+    fn selectors(&self) -> [&Option<String>; 3] {
+        [&self.mi_client_id, &self.mi_object_id, &self.mi_resource_id]
+    }
+
     /// True when a `--mi-*` flag or a `FICX_MI_*` variable names the identity.
     pub(crate) fn selector_given(&self, env: &Env) -> bool {
-        self.mi_client_id.is_some()
-            || self.mi_object_id.is_some()
-            || self.mi_resource_id.is_some()
-            || MI_SELECTOR_ENV.iter().any(|v| env.var(v).is_some())
+        self.selectors().iter().any(|v| v.is_some())
+            || MI_SELECTORS
+                .iter()
+                .any(|(_, var, _)| env.var(var).is_some())
     }
 
     /// The selector: flags first, then FICX_MI_* variables; more than one is an error.
     pub(crate) fn identity(&self, env: &Env) -> anyhow::Result<ManagedIdentity> {
-        let flags = [
-            ("--mi-client-id", &self.mi_client_id),
-            ("--mi-object-id", &self.mi_object_id),
-            ("--mi-resource-id", &self.mi_resource_id),
-        ];
-        let given: Vec<(&str, String)> = flags
-            .iter()
-            .filter_map(|(n, v)| v.as_ref().map(|v| (*n, v.clone())))
+        let from_flags: Vec<(&str, String, MakeIdentity)> = self
+            .selectors()
+            .into_iter()
+            .zip(MI_SELECTORS)
+            .filter_map(|(v, (flag, _, make))| v.clone().map(|v| (flag, v, make)))
             .collect();
-        let given = if given.is_empty() {
-            MI_SELECTOR_ENV
+        let given = if from_flags.is_empty() {
+            MI_SELECTORS
                 .iter()
-                .filter_map(|var| env.var(var).map(|v| (*var, v)))
+                .filter_map(|(_, var, make)| env.var(var).map(|v| (*var, v, *make)))
                 .collect()
         } else {
-            given
+            from_flags
         };
         match given.as_slice() {
             [] => Ok(ManagedIdentity::SystemAssigned),
-            [(name, v)] => match *name {
-                "--mi-client-id" | "FICX_MI_CLIENT_ID" => ManagedIdentity::client_id(v),
-                "--mi-object-id" | "FICX_MI_OBJECT_ID" => ManagedIdentity::object_id(v),
-                _ => ManagedIdentity::resource_id(v),
-            }
-            .map_err(|e| Usage(format!("{name}: {e}")).into()),
+            [(name, v, make)] => make(v).map_err(|e| Usage(format!("{name}: {e}")).into()),
             more => Err(Usage(format!(
                 "pass only one managed-identity selector, got {}",
                 more.iter()
-                    .map(|(n, _)| *n)
+                    .map(|(n, _, _)| *n)
                     .collect::<Vec<_>>()
                     .join(" and ")
             ))
@@ -341,5 +354,19 @@ mod tests {
                 .to_string()
                 .starts_with("--mi-client-id: invalid mi client id")
         );
+        let env = Env::from_vars([(
+            "FICX_MI_RESOURCE_ID",
+            "/subscriptions/d0d0d0d0-0000-4000-8000-00000000d0d0/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u",
+        )]);
+        assert!(matches!(
+            MiArgs::default().identity(&env).unwrap(),
+            ManagedIdentity::ResourceId(_)
+        ));
+        let bad = MiArgs {
+            mi_object_id: Some("nope".into()),
+            ..Default::default()
+        };
+        let e = bad.identity(&env).unwrap_err().to_string();
+        assert!(e.starts_with("--mi-object-id: invalid mi object id"), "{e}");
     }
 }

@@ -13,12 +13,12 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ficx::{ClientId, Cloud, Env, ManagedIdentity, TenantId};
+use ficx::{ClientId, Cloud, Env, TenantId};
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::{LogFormat, ServeArgs, parse_listen};
-use crate::cli::args::parse_duration;
+use crate::cli::args::{MI_SELECTORS, parse_duration};
 use crate::cli::exit::Usage;
 use crate::cli::store::KEY_ENV;
 
@@ -188,28 +188,24 @@ impl ConfigFile {
         if let Some(c) = &self.client_id {
             ClientId::new(c.get_ref()).map_err(|e| at.error(c.span(), "client_id", e))?;
         }
-        let selectors = [
-            ("mi_client_id", &self.mi_client_id),
-            ("mi_object_id", &self.mi_object_id),
-            ("mi_resource_id", &self.mi_resource_id),
-        ];
-        let mut named = selectors
-            .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v)));
-        if let Some((key, v)) = named.next() {
-            if let Some((other, _)) = named.next() {
+        // Keys follow the flags (`--mi-client-id` is `mi_client_id`), in MI_SELECTORS order.
+        let values = [&self.mi_client_id, &self.mi_object_id, &self.mi_resource_id];
+        let mut named = values
+            .into_iter()
+            .zip(MI_SELECTORS)
+            .filter_map(|(v, (flag, _, make))| {
+                v.as_ref()
+                    .map(|v| (flag.trim_start_matches('-').replace('-', "_"), v, make))
+            });
+        if let Some((key, v, make)) = named.next() {
+            if let Some((other, _, _)) = named.next() {
                 return Err(at.error(
                     v.span(),
-                    key,
+                    &key,
                     format!("name one managed identity: {key} or {other}, not both"),
                 ));
             }
-            match key {
-                "mi_client_id" => ManagedIdentity::client_id(v.get_ref()),
-                "mi_object_id" => ManagedIdentity::object_id(v.get_ref()),
-                _ => ManagedIdentity::resource_id(v.get_ref()),
-            }
-            .map_err(|e| at.error(v.span(), key, e))?;
+            make(v.get_ref()).map_err(|e| at.error(v.span(), &key, e))?;
         }
         if let Some(c) = &self.cloud {
             Cloud::from_name(c.get_ref()).map_err(|e| at.error(c.span(), "cloud", e))?;
@@ -399,6 +395,18 @@ mod tests {
             "mi_client_id = \"a1a1a1a1-0000-4000-8000-000000000001\"\nmi_object_id = \"b1b1b1b1-0000-4000-8000-000000000001\"",
         );
         assert!(e.contains("not both"), "{e}");
+        assert!(e.contains("line 1, mi_client_id: "), "{e}");
+        // Each key reaches its own constructor: an object id is not a resource id.
+        let e = err("mi_object_id = \"/subscriptions/s\"");
+        assert!(
+            e.contains("line 1, mi_object_id: invalid mi object id"),
+            "{e}"
+        );
+        let e = err("\nmi_resource_id = \"b1b1b1b1-0000-4000-8000-000000000001\"");
+        assert!(
+            e.contains("line 2, mi_resource_id: invalid mi resource id"),
+            "{e}"
+        );
         let e = err("allow_tenant = [\"contoso.onmicrosoft.com\"]\nallow_any_tenant = true");
         assert!(e.contains("line 2, allow_any_tenant"), "{e}");
         let e = err("client_id = \"nope\"");
