@@ -219,7 +219,7 @@ impl ManagedIdentitySource {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::{Env, ManagedIdentity};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::ManagedIdentitySource;
@@ -274,7 +274,7 @@ impl ManagedIdentitySource {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::{Env, ManagedIdentity};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::ManagedIdentitySource;
@@ -396,7 +396,7 @@ impl ManagedIdentitySourceBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::{Env, ManagedIdentity};
     /// use ficx::{ManagedIdentitySource, ManualClock};
     /// # use std::sync::Arc;
     /// let clock = Arc::new(ManualClock::starting_now());
@@ -425,7 +425,7 @@ impl ManagedIdentitySourceBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::{Env, HttpOptions};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
@@ -458,7 +458,7 @@ impl ManagedIdentitySourceBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::{Env, ManagedIdentity};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// # use ficx::emulator::{Fault, Times};
@@ -488,7 +488,7 @@ impl ManagedIdentitySourceBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::Env;
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::ManagedIdentitySource;
@@ -515,7 +515,7 @@ impl ManagedIdentitySourceBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::Env;
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// # use ficx::emulator::{Fault, Times};

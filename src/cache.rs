@@ -48,15 +48,9 @@ use crate::token::AccessToken;
 /// # #[cfg(feature = "emulator")]
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-/// # let exchanger = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// # let exchanger = emu.exchanger_builder()
 /// #     .build()?;
 /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
 /// use ficx::cache::DEFAULT_EXPIRY_BUFFER_SECS;
@@ -75,17 +69,11 @@ pub const DEFAULT_EXPIRY_BUFFER_SECS: u64 = 300;
 /// # #[cfg(feature = "emulator")]
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
-/// # use std::{sync::Arc, time::Duration};
+/// # use ficx::emulator::{Emulator, EmulatorConfig};
+/// # use std::sync::Arc;
 /// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
 /// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
-/// # let exchanger = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// # let exchanger = emu.exchanger_builder()
 /// #     .clock(clock.clone())
 /// #     .build()?;
 /// // `exchanger` and `emu` (a running ficx::emulator) share the ManualClock `clock`
@@ -106,17 +94,11 @@ pub const HALF_LIFE_MIN_LIFETIME_SECS: u64 = 7200;
 /// # #[cfg(feature = "emulator")]
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # use std::{sync::Arc, time::Duration};
 /// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
 /// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
-/// # let exchanger = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// # let exchanger = emu.exchanger_builder()
 /// #     .clock(clock.clone())
 /// #     .build()?;
 /// // `exchanger` and `emu` (a running ficx::emulator) share the ManualClock `clock`

@@ -47,17 +47,11 @@ pub const DEFAULT_MIN_ASSERTION_LIFETIME_SECS: u64 = 300;
 /// # #[cfg(feature = "emulator")]
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # use std::{sync::Arc, time::Duration};
 /// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
 /// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
-/// # let builder = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// # let builder = emu.exchanger_builder()
 /// #     .clock(clock.clone());
 /// // `builder`: an ExchangerBuilder aimed at `emu` (a running ficx::emulator), both on the ManualClock `clock`
 /// use ficx::credential::PROPAGATION_MAX_DELAY_SECS;
@@ -168,15 +162,9 @@ impl Exchanger {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// use secrecy::ExposeSecret;
@@ -216,15 +204,9 @@ impl Exchanger {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// let (tenant, scope) = (defaults::CONTOSO_TENANT_DOMAIN, "https://graph.microsoft.com");
@@ -306,15 +288,9 @@ impl Exchanger {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// use secrecy::ExposeSecret;
@@ -421,15 +397,9 @@ impl Exchanger {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
@@ -450,15 +420,9 @@ impl Exchanger {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// for tenant in [defaults::CONTOSO_TENANT_DOMAIN, defaults::NORTHWIND_TENANT_DOMAIN] {
@@ -501,15 +465,9 @@ impl Exchanger {
 /// # #[cfg(feature = "emulator")]
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-/// # let exchanger = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// # let exchanger = emu.exchanger_builder()
 /// #     .build()?;
 /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
 /// let _ = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await; // app not there
@@ -573,15 +531,9 @@ impl TenantCredential {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// use secrecy::ExposeSecret;
@@ -850,15 +802,10 @@ impl ExchangerBuilder {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
+    /// # use ficx::ManagedIdentity;
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// // `uami-untrusted` is attached to the compute, but no FIC of the app trusts it.
     /// let untrusted = ManagedIdentity::client_id(defaults::UAMI_UNTRUSTED_CLIENT_ID)?;
@@ -881,14 +828,9 @@ impl ExchangerBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::{Env, ManagedIdentity};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::{ManagedIdentitySource, TokenFileSource};
     /// use secrecy::ExposeSecret;
@@ -929,7 +871,7 @@ impl ExchangerBuilder {
     /// The authority host (overrides the cloud's; plain `http://` only on loopback).
     ///
     /// ```
-    /// use ficx::{Cloud, Exchanger};
+    /// use ficx::Exchanger;
     /// let emulator = Exchanger::builder().client_id("c0c0c0c0-0000-4000-8000-00000000c0c0")
     /// #   .env(ficx::Env::from_vars::<&str, &str>([]))
     ///     .authority_host("https://127.0.0.1:8443/")
@@ -969,14 +911,9 @@ impl ExchangerBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::Env;
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// // The App Service variables instead of IMDS.
     /// let exchanger = builder.env(Env::from_vars(emu.env(Endpoint::AppService))).build()?;
@@ -1027,14 +964,8 @@ impl ExchangerBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
     /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Always);
@@ -1058,14 +989,8 @@ impl ExchangerBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
     /// emu.faults().inject(Endpoint::Imds, Fault::Status { status: 500, retry_after: None, body: None }, Times::Next(1));
@@ -1088,17 +1013,11 @@ impl ExchangerBuilder {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # use std::{sync::Arc, time::Duration};
     /// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
     /// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .clock(clock.clone())
     /// #     .build()?;
     /// // `exchanger` and `emu` (a running ficx::emulator) share the ManualClock `clock`
@@ -1123,14 +1042,8 @@ impl ExchangerBuilder {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
     /// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
@@ -1176,15 +1089,9 @@ impl ExchangerBuilder {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use std::time::Duration;
     /// let exchanger = builder.expiry_buffer(Duration::from_secs(600)).build()?;
@@ -1206,17 +1113,11 @@ impl ExchangerBuilder {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # use std::{sync::Arc, time::Duration};
     /// # let clock = Arc::new(ficx::ManualClock::at_unix(std::time::UNIX_EPOCH.elapsed()?.as_secs()));
     /// # let emu = Emulator::builder(EmulatorConfig::default_config()).clock(clock.clone()).start().await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let builder = emu.exchanger_builder()
     /// #     .clock(clock.clone());
     /// // `builder`: an ExchangerBuilder aimed at `emu` (a running ficx::emulator), both on the ManualClock `clock`
     /// // Admin consent in Tailspin a moment ago: the service principal is visible in 20 s.
@@ -1239,15 +1140,10 @@ impl ExchangerBuilder {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::{Env, ManagedIdentity};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// let exchanger = builder
     ///     .managed_identity(ManagedIdentity::SystemAssigned) // the machine's identity

@@ -11,7 +11,7 @@ use crate::jwt::JwtView;
 ///
 /// ```
 /// use ficx::diagnose::{Facts, explain};
-/// use ficx::{Cloud, Error, TenantId};
+/// use ficx::{Cloud, TenantId};
 /// let err = TenantId::new("common").unwrap_err();
 /// let facts = Facts { client_id: "c0c0c0c0-0000-4000-8000-00000000c0c0", tenant: Some("common"), scope: None,
 ///     cloud: &Cloud::Public, audience: "api://AzureADTokenExchange", assertion: None, identity: None };

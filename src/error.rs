@@ -240,7 +240,7 @@ impl fmt::Display for SourceKind {
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use ficx::{Env, ManagedIdentity};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// // A client id that is not attached to the emulated compute: IMDS answers 400.
@@ -282,15 +282,9 @@ pub struct MiError {
 /// # #[cfg(feature = "emulator")]
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-/// # let exchanger = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+/// # let exchanger = emu.exchanger_builder()
 /// #     .build()?;
 /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
 /// // Tailspin has no service principal for the app.
@@ -342,15 +336,9 @@ impl EntraError {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
@@ -468,15 +456,9 @@ impl Error {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
@@ -498,15 +480,9 @@ impl Error {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();
@@ -531,7 +507,7 @@ impl Error {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::{Env, ManagedIdentity};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// let source = ficx::ManagedIdentitySource::builder()
@@ -561,12 +537,7 @@ impl Error {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
     /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, RetryAfter, Times};
@@ -600,15 +571,9 @@ impl Error {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let exchanger = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()))
+    /// # let exchanger = emu.exchanger_builder()
     /// #     .build()?;
     /// // `exchanger` talks to `emu`, a running ficx::emulator (set-up hidden)
     /// let err = exchanger.token(defaults::TAILSPIN_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await.unwrap_err();

@@ -20,7 +20,7 @@ use crate::clock::{from_unix, unix};
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use ficx::Env;
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// use ficx::emulator::{Fault, Times};

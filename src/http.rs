@@ -48,15 +48,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// # #[cfg(feature = "emulator")]
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
+/// # use ficx::{HttpOptions, TrustRoots};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-/// # let builder = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// # let builder = emu.exchanger_builder();
 /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
 /// use ficx::{Error, TransportKind};
 /// // Mozilla's roots do not include the emulator's CA: the exchange leg fails on TLS.
@@ -149,14 +144,9 @@ impl HttpOptions {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::{HttpOptions, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
     /// use std::time::Duration;
@@ -202,14 +192,9 @@ impl HttpOptions {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::{Env, Exchanger, HttpOptions, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// // The emulator writes its CA bundle to a file, as a TLS-inspecting proxy's admin would.
     /// let exchanger = builder.http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_file(emu.ca_file()))
@@ -234,15 +219,10 @@ impl HttpOptions {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
+    /// # use ficx::{HttpOptions, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// let http = HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem());
     /// let exchanger = builder.http(http).build()?;
@@ -263,15 +243,10 @@ impl HttpOptions {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
+    /// # use ficx::{HttpOptions, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// // ExtraOnly with no extra CA trusts nothing: TLS to the emulator fails.
     /// let exchanger = builder.http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly))
@@ -307,15 +282,10 @@ impl HttpOptions {
     /// # #[cfg(feature = "emulator")]
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
+    /// # use ficx::{HttpOptions, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::{Error, TransportKind};
     /// let http = HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem())

@@ -71,6 +71,7 @@
 //! - `azure-core`: [`TenantCredential`] implements `azure_core::credentials::TokenCredential`, so
 //!   Azure SDK for Rust clients (Key Vault, Storage, …) work in a foreign tenant.
 #![forbid(unsafe_code)]
+#![doc(test(attr(deny(unused_imports))))]
 
 pub mod assertion;
 #[cfg(feature = "azure-core")]

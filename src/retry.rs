@@ -35,14 +35,8 @@ pub const IMDS_410_BUDGET_SECS: u64 = 75;
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-/// # let builder = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// # let builder = emu.exchanger_builder();
 /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
 /// use ficx::emulator::{Fault, RetryAfter, Times};
 /// use ficx::retry::MAX_RETRY_AFTER_SECS;
@@ -143,14 +137,8 @@ impl RetryPolicy {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
     /// emu.faults().inject(Endpoint::Token, Fault::Status { status: 503, retry_after: None, body: None }, Times::Always);
@@ -174,14 +162,8 @@ impl RetryPolicy {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
     /// use std::time::Duration;
@@ -207,14 +189,8 @@ impl RetryPolicy {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
     /// use std::time::Duration;
@@ -240,14 +216,8 @@ impl RetryPolicy {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-    /// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-    /// # let builder = Exchanger::builder()
-    /// #     .client_id(defaults::APP_CLIENT_ID)
-    /// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-    /// #     .authority_host(emu.authority_url())
-    /// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-    /// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+    /// # let builder = emu.exchanger_builder();
     /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
     /// use std::time::Duration;
@@ -362,14 +332,8 @@ pub(crate) fn parse_retry_after(
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-/// # let builder = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// # let builder = emu.exchanger_builder();
 /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
 /// # use ficx::emulator::{Fault, Times};
 /// # use std::sync::{Arc, Mutex};
@@ -406,14 +370,8 @@ pub struct RetryEvent {
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-/// # let builder = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// # let builder = emu.exchanger_builder();
 /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
 /// use ficx::emulator::{Fault, Times};
 /// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};

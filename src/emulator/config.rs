@@ -50,7 +50,7 @@ pub const DEFAULT_MI_REISSUE_BELOW_SECS: u64 = 900;
 /// ```
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// use ficx::emulator::{FicConfig, MAX_FICS_PER_APP};

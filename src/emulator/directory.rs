@@ -356,7 +356,7 @@ fn fic_from(f: &FicConfig, base: i64) -> Fic {
 /// ```
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// let fic = &emu.directory().fics(defaults::APP_CLIENT_ID)?[0]; // by client id or name
@@ -383,7 +383,7 @@ pub struct FicView {
 /// ```
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// let sps = emu.directory().service_principals();
@@ -409,7 +409,7 @@ pub struct ServicePrincipalView {
 /// ```
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// // Simulate an admin removing consent in Northwind mid-test.
@@ -478,7 +478,7 @@ impl DirectoryHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::FicConfig;
@@ -533,7 +533,7 @@ impl DirectoryHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert!(emu.directory().remove_fic(defaults::APP_NAME, defaults::APP_FIC_NAME)?);
@@ -560,7 +560,7 @@ impl DirectoryHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// let fics = emu.directory().fics(defaults::APP_NAME)?;
@@ -595,7 +595,7 @@ impl DirectoryHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// // Admin consent in Tailspin, seen by the token service 20 s from now.
@@ -662,7 +662,7 @@ impl DirectoryHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert!(emu.directory().remove_service_principal(defaults::APP_NAME, defaults::CONTOSO_TENANT_ID)?);
@@ -693,7 +693,7 @@ impl DirectoryHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// let in_contoso = emu.directory().service_principals().into_iter()
@@ -719,7 +719,7 @@ impl DirectoryHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// emu.directory().add_role_assignment(defaults::APP_NAME, defaults::CONTOSO_TENANT_DOMAIN,

@@ -40,7 +40,7 @@ pub enum RetryAfter {
 /// ```
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// use ficx::emulator::{Fault, Times};
@@ -299,7 +299,7 @@ struct Rule {
 /// ```
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// use ficx::emulator::{Fault, Faults, Times};
@@ -363,7 +363,7 @@ impl Faults {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::{ExpiryFormat, Fault, Times};
@@ -393,7 +393,7 @@ impl Faults {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
@@ -415,7 +415,7 @@ impl Faults {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
@@ -457,7 +457,7 @@ impl Faults {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::ExpiryFormat;
@@ -503,7 +503,7 @@ impl Faults {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert!(!emu.faults().refresh_in(Endpoint::Imds));

@@ -230,7 +230,7 @@ impl RequestLog {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert!(emu.log().is_empty()); // nothing asked yet
@@ -281,7 +281,7 @@ impl RequestLog {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// // A client configured with a wrong path gets a 404 from no endpoint.

@@ -60,7 +60,7 @@ pub mod paths {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::paths;
@@ -73,7 +73,7 @@ pub mod paths {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::paths;
@@ -86,7 +86,7 @@ pub mod paths {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::paths;
@@ -99,7 +99,7 @@ pub mod paths {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::paths;
@@ -113,7 +113,7 @@ pub mod paths {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::paths;
@@ -126,7 +126,7 @@ pub mod paths {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::paths;
@@ -139,7 +139,7 @@ pub mod paths {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::paths;
@@ -153,7 +153,7 @@ pub mod paths {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::paths;
@@ -168,7 +168,7 @@ pub mod paths {
 /// ```
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// use ficx::emulator::SERVICE_FABRIC_API_VERSION;
@@ -517,7 +517,7 @@ impl EmulatorBuilder {
 /// ```
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+/// # use ficx::emulator::{Emulator, EmulatorConfig};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
 /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
 /// // Clones share one running emulator.
@@ -580,7 +580,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// // What AZURE_POD_IDENTITY_AUTHORITY_HOST takes for IMDS.
@@ -596,7 +596,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert!(emu.service_fabric_url().starts_with("https://"));
@@ -615,7 +615,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert_eq!(emu.endpoint_url(Endpoint::AppService), format!("{}/msi/token", emu.mi_url()));
@@ -657,7 +657,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert_eq!(
@@ -675,7 +675,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// // The issuer host is production's, so FIC issuers look real.
@@ -695,7 +695,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// let thumbprint = emu.service_fabric_thumbprint();
@@ -712,7 +712,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::{HttpOptions, TrustRoots};
@@ -772,7 +772,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert_eq!(std::fs::read_to_string(emu.ca_file())?, emu.ca_pem());
@@ -789,7 +789,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert!(emu.service_fabric_cert_pem().starts_with("-----BEGIN CERTIFICATE-----"));
@@ -805,7 +805,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert!(emu.arc_key_dir().starts_with(emu.state_dir())); // <state_dir>/arc-tokens by default
@@ -820,7 +820,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert!(emu.state_dir().is_dir());
@@ -836,7 +836,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// let env = emu.env(Endpoint::AppService);
@@ -852,7 +852,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// let env = emu.env(Endpoint::AzureMl);
@@ -869,7 +869,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::{Env, ManagedIdentitySource, SourceKind};
@@ -954,7 +954,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig, Endpoint};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// use ficx::emulator::{Fault, Times};
@@ -971,7 +971,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// let fics = emu.directory().fics(defaults::APP_NAME)?;
@@ -987,7 +987,7 @@ impl EmulatorHandle {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
+    /// # use ficx::emulator::{Emulator, EmulatorConfig};
     /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
     /// // `emu`: a running ficx::emulator::Emulator (set-up hidden)
     /// assert_eq!(emu.config(), &EmulatorConfig::default_config());

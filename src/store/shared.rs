@@ -25,15 +25,9 @@ const MAX_POLL: Duration = Duration::from_millis(200);
 /// # #[cfg(feature = "emulator")]
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig, Endpoint};
-/// # use ficx::{Env, Exchanger, HttpOptions, ManagedIdentity, TrustRoots};
+/// # use ficx::emulator::{defaults, Emulator, EmulatorConfig};
 /// # let emu = Emulator::start(EmulatorConfig::default_config()).await?;
-/// # let builder = Exchanger::builder()
-/// #     .client_id(defaults::APP_CLIENT_ID)
-/// #     .managed_identity(ManagedIdentity::client_id(defaults::UAMI_TRUSTED_CLIENT_ID)?)
-/// #     .authority_host(emu.authority_url())
-/// #     .env(Env::from_vars(emu.env(Endpoint::Imds)))
-/// #     .http(HttpOptions::default().trust_roots(TrustRoots::ExtraOnly).ca_pem(emu.ca_pem()));
+/// # let builder = emu.exchanger_builder();
 /// // `builder`: an ExchangerBuilder aimed at `emu`, a running ficx::emulator (set-up hidden)
 /// let exchanger = builder.token_store(ficx::MemoryStore::new()).build()?;
 /// exchanger.token(defaults::CONTOSO_TENANT_DOMAIN, defaults::GRAPH_RESOURCE).await?;
