@@ -6,7 +6,7 @@ use std::path::Path;
 use ficx::emulator::{Endpoint, defaults as d};
 use serde_json::Value;
 
-use crate::support::{Served, app_service, assert_clean, emulator, env, json, run_to_end};
+use crate::support::{Served, app_service, emulator, env, json, run_to_end};
 
 const SECRET: &str = "a-secret-from-a-file-0123456789";
 
@@ -95,9 +95,7 @@ ca_file = {ca}
     );
     assert_eq!(s.emu.log().count(Endpoint::Token), 1);
 
-    let (code, stderr) = s.terminate().await;
-    assert_eq!(code, 0, "{stderr}");
-    assert_clean(&stderr, SECRET);
+    let stderr = s.stop_clean(SECRET).await;
     // FICX_LOG_FORMAT=json beat the file's "text".
     for line in stderr.lines() {
         let v: Value =

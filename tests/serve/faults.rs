@@ -5,7 +5,7 @@
 use ficx::emulator::{Endpoint, Fault, RetryAfter, Times, defaults as d};
 use serde_json::Value;
 
-use crate::support::{Served, app_service, assert_clean, emulator, emulator_with, json, metric};
+use crate::support::{Served, app_service, emulator, emulator_with, json, metric};
 
 fn status(code: u16, retry_after_secs: Option<u64>) -> Fault {
     Fault::Status {
@@ -151,9 +151,7 @@ async fn entra_503s_are_retried_and_a_persistent_one_is_a_503_naming_the_exchang
         2.0,
         "{m}"
     );
-    let (code, stderr) = s.terminate().await;
-    assert_eq!(code, 0, "{stderr}");
-    assert_clean(&stderr, &secret);
+    s.stop_clean(&secret).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,9 +211,7 @@ async fn a_failing_mi_endpoint_is_a_503_naming_the_managed_identity_leg() {
         "the tenant's fetch failed on its first leg\n{m}"
     );
     assert_eq!(metric(&m, "ficx_serve_ready"), 0.0, "{m}");
-    let (code, stderr) = s.terminate().await;
-    assert_eq!(code, 0, "{stderr}");
-    assert_clean(&stderr, &secret);
+    s.stop_clean(&secret).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,7 +290,5 @@ async fn a_still_valid_cached_token_is_served_while_entra_fails() {
         f64::from(1 + asked + 5),
         "{m}"
     );
-    let (code, stderr) = s.terminate().await;
-    assert_eq!(code, 0, "{stderr}");
-    assert_clean(&stderr, &secret);
+    s.stop_clean(&secret).await;
 }

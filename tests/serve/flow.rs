@@ -3,7 +3,7 @@
 use ficx::emulator::{Endpoint, defaults as d};
 use serde_json::Value;
 
-use crate::support::{Served, assert_clean, json, metric};
+use crate::support::{Served, json, metric};
 
 const GRAPH: &str = "https://graph.microsoft.com";
 
@@ -199,9 +199,7 @@ async fn app_service_and_v1_routes_serve_cached_tokens_and_refuse_the_rest() {
     assert_eq!(metric(&m, "ficx_serve_ready"), 1.0);
     assert!(!m.contains("eyJ"));
 
-    let (code, stderr) = s.terminate().await;
-    assert_eq!(code, 0, "SIGTERM is a clean stop; stderr:\n{stderr}");
-    assert_clean(&stderr, &secret);
+    let stderr = s.stop_clean(&secret).await;
     // --log-format json: every line is one JSON object, and the access log is there.
     let lines: Vec<Value> = stderr
         .lines()
@@ -242,7 +240,5 @@ async fn a_secret_from_the_environment_and_the_rate_limit() {
     assert!((1..=1).contains(&wait), "{wait}");
     let m = s.metrics().await;
     assert_eq!(metric(&m, "ficx_serve_rate_limited_total"), 1.0, "{m}");
-    let (code, stderr) = s.terminate().await;
-    assert_eq!(code, 0);
-    assert_clean(&stderr, secret);
+    s.stop_clean(secret).await;
 }

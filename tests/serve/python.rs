@@ -8,7 +8,7 @@ use std::time::Duration;
 use ficx::emulator::{Endpoint, defaults as d};
 
 use crate::python_sdks::{python, run};
-use crate::support::{Served, assert_clean};
+use crate::support::Served;
 
 const CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/serve/mi_client.py");
 
@@ -56,7 +56,5 @@ async fn azure_identity_for_python_gets_a_foreign_tenant_token() {
     assert_eq!(claims["appid"], d::APP_CLIENT_ID);
     assert_eq!(claims["aud"], "https://graph.microsoft.com");
     assert_eq!(s.emu.log().count(Endpoint::Token), 1);
-    let (code, stderr) = s.terminate().await;
-    assert_eq!(code, 0);
-    assert_clean(&stderr, &secret);
+    s.stop_clean(&secret).await;
 }

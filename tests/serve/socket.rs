@@ -8,9 +8,7 @@ use std::path::Path;
 use ficx::emulator::{Endpoint, defaults as d};
 use serde_json::Value;
 
-use crate::support::{
-    Served, app_service, assert_clean, emulator, env, run_to_end, unix_get, v1_token,
-};
+use crate::support::{Served, app_service, emulator, env, run_to_end, unix_get, v1_token};
 
 fn assert_socket_0600(path: &Path) {
     let m = std::fs::symlink_metadata(path).expect("the socket exists");
@@ -93,9 +91,7 @@ async fn only_a_unix_socket_serves_tokens_with_the_secret_and_is_removed_on_shut
         "{metrics}"
     );
 
-    let (code, stderr) = s.terminate().await;
-    assert_eq!(code, 0, "{stderr}");
-    assert_clean(&stderr, &secret);
+    s.stop_clean(&secret).await;
     assert!(!path.exists(), "the socket is removed on shutdown");
 }
 
@@ -130,8 +126,7 @@ async fn a_unix_socket_in_addition_to_loopback_tcp() {
         1,
         "one cache behind both listeners"
     );
-    let (code, stderr) = s.terminate().await;
-    assert_eq!(code, 0, "{stderr}");
+    s.stop_clean(&secret).await;
     assert!(!path.exists());
 }
 

@@ -236,6 +236,15 @@ impl Served {
         self.get("/metrics", None).await.text().await.unwrap()
     }
 
+    /// SIGTERM; asserts a clean stop (exit 0) whose stderr holds no token text and not `secret`,
+    /// and returns that stderr.
+    pub async fn stop_clean(self, secret: &str) -> String {
+        let (code, stderr) = self.terminate().await;
+        assert_eq!(code, 0, "SIGTERM is a clean stop; stderr:\n{stderr}");
+        assert_clean(&stderr, secret);
+        stderr
+    }
+
     /// SIGTERM, then the exit code (within 20 s).
     pub async fn terminate(mut self) -> (i32, String) {
         let pid = self.child.id().to_string();
