@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use secrecy::ExposeSecret;
 
-use super::support::{system_builder, system_emulator};
+use super::support::system_emulator;
 use ficx::emulator::EmulatorConfig;
 use ficx::emulator::defaults::customer_domain as customer;
 
@@ -23,11 +23,13 @@ const GRAPH: &str = "https://graph.microsoft.com";
 async fn two_exchangers_share_one_exchange_through_a_store() {
     let emu = system_emulator(EmulatorConfig::with_customer_tenants(0)).await;
     let store = MemoryStore::new();
-    let a = system_builder(&emu)
+    let a = emu
+        .exchanger_builder()
         .token_store(store.clone())
         .build()
         .unwrap();
-    let b = system_builder(&emu)
+    let b = emu
+        .exchanger_builder()
         .token_store(store.clone())
         .build()
         .unwrap();
@@ -75,7 +77,7 @@ async fn cold_replicas_exchange_once_per_key() {
     let store = MemoryStore::new();
     let replicas: Vec<_> = (0..4)
         .map(|_| {
-            system_builder(&emu)
+            emu.exchanger_builder()
                 .token_store(store.clone())
                 .build()
                 .unwrap()
@@ -188,7 +190,8 @@ async fn a_store_that_is_down_or_hangs_never_fails_a_call() {
     for how in [Broken::Down, Broken::Hangs] {
         let emu = system_emulator(EmulatorConfig::with_customer_tenants(0)).await;
         let store = BrokenStore::new(how);
-        let x = system_builder(&emu)
+        let x = emu
+            .exchanger_builder()
             .shared_token_store(store.clone())
             .store_options(
                 StoreOptions::default()
@@ -225,7 +228,8 @@ async fn a_store_that_is_down_or_hangs_never_fails_a_call() {
 async fn an_undecryptable_value_is_a_reported_miss() {
     let emu = system_emulator(EmulatorConfig::with_customer_tenants(0)).await;
     let store = BrokenStore::new(Broken::Garbage);
-    let x = system_builder(&emu)
+    let x = emu
+        .exchanger_builder()
         .shared_token_store(store.clone())
         .build()
         .unwrap();
@@ -243,7 +247,8 @@ async fn an_undecryptable_value_is_a_reported_miss() {
 async fn a_dead_lease_holder_releases_by_expiry_and_a_stuck_one_by_wait() {
     let emu = system_emulator(EmulatorConfig::with_customer_tenants(0)).await;
     let store = MemoryStore::new();
-    let x = system_builder(&emu)
+    let x = emu
+        .exchanger_builder()
         .token_store(store.clone())
         .build()
         .unwrap();
@@ -276,7 +281,8 @@ async fn a_dead_lease_holder_releases_by_expiry_and_a_stuck_one_by_wait() {
         .await
         .unwrap();
     assert!(stuck.is_some());
-    let y = system_builder(&emu)
+    let y = emu
+        .exchanger_builder()
         .token_store(store.clone())
         .store_options(StoreOptions::default().lease_wait(Duration::from_millis(200)))
         .build()

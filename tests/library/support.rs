@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ficx::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Endpoint, defaults};
 use ficx::{
     Env, Exchanger, ExchangerBuilder, HttpOptions, ManagedIdentity, ManagedIdentitySource,
-    ManualClock, TrustRoots,
+    ManualClock,
 };
 
 pub struct Lab {
@@ -44,19 +44,15 @@ impl Lab {
     }
 
     pub fn http(&self) -> HttpOptions {
-        HttpOptions::default()
-            .trust_roots(TrustRoots::ExtraOnly)
-            .ca_pem(self.emu.ca_pem())
+        self.emu.http_options()
     }
 
     /// An exchanger for the default app, `identity` on `source`.
     pub fn builder(&self, source: Endpoint, identity: ManagedIdentity) -> ExchangerBuilder {
-        Exchanger::builder()
-            .client_id(defaults::APP_CLIENT_ID)
+        self.emu
+            .exchanger_builder()
             .managed_identity(identity)
-            .authority_host(self.emu.authority_url())
             .env(self.env(source))
-            .http(self.http())
             .clock(self.clock.clone())
     }
 
@@ -94,7 +90,6 @@ pub fn claims(token: &ficx::AccessToken) -> ficx::jwt::JwtView {
     ficx::jwt::decode_unverified(token.secret().expose_secret()).expect("a JWT")
 }
 
-/// A config with `n` extra foreign tenants where the app is provisioned (Graph role in each).
 /// Wait (real time, bounded) until `f` holds; for background work such as refresh-ahead.
 pub async fn eventually(what: &str, f: impl Fn() -> bool) {
     // Generous: under heavy machine load a background task can take seconds to be scheduled.
@@ -133,9 +128,4 @@ pub async fn system_emulator(mut config: EmulatorConfig) -> EmulatorHandle {
         .start()
         .await
         .expect("emulator starts")
-}
-
-/// An exchanger builder (IMDS, the trusted UAMI) for an emulator on the real clock.
-pub fn system_builder(emu: &EmulatorHandle) -> ExchangerBuilder {
-    emu.exchanger_builder()
 }
