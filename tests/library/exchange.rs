@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ficx::emulator::{Emulator, EmulatorConfig, Endpoint, FicConfig, defaults};
-use ficx::{Exchanger, Leg, ManagedIdentity, ManualClock};
+use ficx::{Leg, ManagedIdentity, ManualClock};
 
 use crate::support::{Lab, claims, trusted};
 
@@ -56,19 +56,7 @@ async fn expired_assertion_is_reminted_once() {
         .start()
         .await
         .unwrap();
-    let x = Exchanger::builder()
-        .client_id(defaults::APP_CLIENT_ID)
-        .managed_identity(trusted())
-        .authority_host(emu.authority_url())
-        .env(ficx::Env::from_vars(emu.env(Endpoint::Imds)))
-        .http(
-            ficx::HttpOptions::default()
-                .trust_roots(ficx::TrustRoots::ExtraOnly)
-                .ca_pem(emu.ca_pem()),
-        )
-        .clock(client_clock)
-        .build()
-        .unwrap();
+    let x = emu.exchanger_builder().clock(client_clock).build().unwrap();
     x.token(defaults::CONTOSO_TENANT_DOMAIN, S).await.unwrap();
     emu_clock.advance(Duration::from_secs(25 * 3600));
     let t = x.token(defaults::NORTHWIND_TENANT_DOMAIN, S).await.unwrap();
