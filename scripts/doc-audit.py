@@ -148,10 +148,11 @@ def member_docblock(section: Node) -> Node | None:
     return None
 
 
-def audit_page(path: Path, item: str, kind: str):
-    """Yields (name, ok, what) for the page's item and its audited members."""
+def audit_page(path: Path, text: str, item: str, kind: str):
+    """Yields (name, ok, what) for the page's item and its audited members; `text` is the
+    page's HTML, read once by the caller."""
     builder = TreeBuilder()
-    builder.feed(path.read_text(encoding="utf-8"))
+    builder.feed(text)
     root = builder.root
     main = next((n for n in root.iter() if n.attrs.get("id") == "main-content"), None)
     if main is None:
@@ -211,13 +212,13 @@ def main() -> int:
         kind, _, rest = page.name.partition(".")
         if kind not in ITEM_KINDS or not rest.endswith(".html"):
             continue
-        text = page.read_text(encoding="utf-8")
-        if is_redirect(text):
-            continue
         module = page.parent.relative_to(args.doc_dir).parts
         item = "::".join((*module, rest[: -len(".html")]))
         try:
-            for name, ok, what in audit_page(page, item, kind):
+            text = page.read_text(encoding="utf-8")
+            if is_redirect(text):
+                continue
+            for name, ok, what in audit_page(page, text, item, kind):
                 if what == "docs":
                     fields += 1
                     if not ok:
@@ -229,7 +230,7 @@ def main() -> int:
                     print(f"{'ok  ' if ok else 'MISS'} {name}")
                 if not ok:
                     missing_examples.append(name)
-        except (ValueError, UnicodeDecodeError) as e:
+        except (OSError, ValueError, UnicodeDecodeError) as e:
             print(f"doc-audit: {e}", file=sys.stderr)
             return 2
 
